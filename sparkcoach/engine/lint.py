@@ -1,0 +1,96 @@
+"""The engine's public API: lint a source string, a notebook's cells, or files."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
+
+from .. import registry
+from ..findings import Finding
+from .cells import cell_to_python
+from .python import Analyzer, Unit
+from .source import Source
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+def _analyzer(settings: Settings | None) -> Analyzer:
+    settings = settings or Settings()
+    rules = registry.selected(settings.select, settings.ignore)
+    py = [r for r in rules if r.kind == "python"]
+    sql = [r for r in rules if r.kind == "sql"]
+    return Analyzer(py, sql)
+
+
+def _syntax_error(exc: SyntaxError, unit: Unit, settings: Settings | None) -> list[Finding]:
+    code, name, severity = registry.SYNTAX_ERROR
+    if settings and ((settings.select and not any(code.startswith(s) for s in settings.select))
+                     or any(code.startswith(i) for i in settings.ignore)):
+        return []
+    line = (exc.lineno or 1) + unit.line_offset
+    col = max(exc.offset or 1, 1)
+    msg = exc.msg if hasattr(exc, "msg") else str(exc)
+    return [Finding(code, name, severity, f"Syntax error: {msg}", unit.path, line, col, line, col + 1,
+                    cell=unit.cell, doc="The code does not parse, so it was not checked.")]
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences and the like
+        return ast.parse(text)
+
+
+def lint_source(source: str, path: str = "<string>", *, cell: int | None = None,
+                settings: Settings | None = None) -> list[Finding]:
+    """Lint one Python source (a file, or one cell's Python given as a string)."""
+    analyzer = _analyzer(settings)
+    unit = Unit(Source(source), path, cell)
+    try:
+        tree = _parse(source)
+    except (SyntaxError, ValueError) as exc:
+        if isinstance(exc, SyntaxError):
+            return _syntax_error(exc, unit, settings)
+        return []
+    analyzer.run(tree, unit)
+    return sorted(analyzer.finish(), key=Finding.sort_key)
+
+
+def lint_cells(cells: Sequence[str], path: str = "<notebook>", *, settings: Settings | None = None,
+               cell_ids: Sequence[int] | None = None) -> list[Finding]:
+    """Lint a notebook's code cells in order; later cells see names defined in earlier ones.
+
+    ``cells`` hold each code cell's text (IPython syntax allowed); findings carry the
+    0-based index among code cells (or ``cell_ids[i]``) and lines within the cell.
+    """
+    analyzer = _analyzer(settings)
+    out: list[Finding] = []
+    for i, text in enumerate(cells):
+        index = cell_ids[i] if cell_ids is not None else i
+        code = cell_to_python(text)
+        if code.python is None:
+            continue
+        unit = Unit(Source(code.python), path, index, code.line_offset)
+        try:
+            tree = _parse(code.python)
+        except SyntaxError as exc:
+            out.extend(_syntax_error(exc, unit, settings))
+            continue
+        except ValueError:
+            continue
+        analyzer.run(tree, unit)
+    out.extend(analyzer.finish())
+    return sorted(out, key=Finding.sort_key)
+
+
+def lint_cell(text: str, *, cell: int | None = None, previous: Iterable[str] = (), path: str = "<cell>",
+              settings: Settings | None = None) -> list[Finding]:
+    """Lint one cell (IPython syntax allowed), seeing names that ``previous`` cells defined."""
+    prev = list(previous)
+    found = lint_cells(prev + [text], path, settings=settings)
+    return [replace(f, cell=cell) for f in found if f.cell == len(prev)]

@@ -1,0 +1,85 @@
+"""Shared test helpers: expected findings from fixture comments, and fix proofs on real Spark."""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from pathlib import Path
+
+from sparkcoach.engine.lint import Settings, lint_source
+from sparkcoach.fixes import apply_fixes
+
+EXPECT = re.compile(r"#\s*(SPK\d{3})(?::\s*(\d+))?")
+
+
+def expected_findings(text: str) -> list[tuple[int, str, int | None]]:
+    """``x.collect()  # SPK101`` or ``# SPK101: 5`` (with the 1-based column)."""
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if "#" not in line:
+            continue
+        comment = line[line.index("#"):] if not line.lstrip().startswith("#") else line
+        for m in EXPECT.finditer(comment):
+            out.append((i, m.group(1), int(m.group(2)) if m.group(2) else None))
+    return sorted(out, key=lambda t: (t[0], t[1]))
+
+
+def actual_findings(text: str, path: str = "fixture.py", **kw):
+    return lint_source(text, path, **kw)
+
+
+def normalize(value):
+    """Compare results order-independently: DataFrames and RDDs become sorted row tuples."""
+    try:
+        from pyspark.sql import DataFrame
+        from pyspark import RDD
+    except ImportError:  # pragma: no cover
+        DataFrame = RDD = ()  # type: ignore
+    if isinstance(value, DataFrame):
+        return sorted((_norm(tuple(r)) for r in value.collect()), key=repr)
+    if isinstance(value, RDD):
+        return sorted((_norm(r) for r in value.collect()), key=repr)
+    if isinstance(value, dict):
+        return sorted(((_norm(k), _norm(v)) for k, v in value.items()), key=repr)
+    if isinstance(value, (list, tuple, set)):
+        return sorted((_norm(v) for v in value), key=repr)
+    return _norm(value)
+
+
+def _norm(v):
+    if isinstance(v, float):
+        return round(v, 6) if math.isfinite(v) else v
+    if isinstance(v, (list, tuple)):
+        return tuple(_norm(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted(((_norm(k), _norm(x)) for k, x in v.items()), key=repr))
+    if hasattr(v, "asDict"):
+        return _norm(tuple(v))
+    return v
+
+
+def prove_fix(spark, code: str, source: str, *, unsafe: bool = False, result: str = "result") -> str:
+    """Lint ``source``, apply ``code``'s fixes, run original and fixed on real Spark, compare ``result``.
+
+    Returns the fixed source so the test can also check what the rewrite looks like.
+    """
+    source = textwrap.dedent(source)
+    findings = [f for f in lint_source(source, "proof.py", settings=Settings(select=(code,))) if f.fix]
+    assert findings, f"{code} produced no fix for:\n{source}"
+    fixed, applied = apply_fixes(source, findings, unsafe=unsafe)
+    assert applied and fixed != source, f"{code}: no fix applied"
+    before = _run(spark, source)[result]
+    after = _run(spark, fixed)[result]
+    assert normalize(before) == normalize(after), f"{code}: results differ\n--- original\n{source}\n--- fixed\n{fixed}"
+    return fixed
+
+
+def _run(spark, source: str) -> dict:
+    ns = {"spark": spark, "sc": spark.sparkContext, "__name__": "__proof__"}
+    exec(compile(source, "<proof>", "exec"), ns)
+    return ns
+
+
+def fixture_files(kind: str = "python") -> list[Path]:
+    return sorted((Path(__file__).parent / "fixtures" / kind).glob("*.py"))
