@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,7 +51,9 @@ def cell_to_python(text: str) -> CellCode:
     if not _needs_ipython(text):
         return CellCode(text, offset, magic)
     try:
-        python = _transformer().transform_cell(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            python = _transformer().transform_cell(text)
     except Exception:
         return CellCode(text, offset, magic)  # let the parser report it
     if python.count("\n") > text.count("\n") + 1:

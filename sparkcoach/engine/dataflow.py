@@ -223,8 +223,11 @@ class Inference:
             n = literal_length(node)
             return Value(V.LOCAL, node, small=n is not None and n <= SMALL_LITERAL,
                          large=n is not None and n >= LARGE_LITERAL, pair=is_pair_literal(node))
-        if t is ast.Constant and isinstance(node.value, (str, bytes)) and len(node.value) >= 100_000:
-            return Value(V.LOCAL, node, large=True)
+        if t is ast.Constant:
+            big = isinstance(node.value, (str, bytes)) and len(node.value) >= 100_000
+            return Value(V.LOCAL, node, small=not big, large=big)
+        if t is ast.JoinedStr:
+            return Value(V.LOCAL, node, small=True)
         if t is ast.NamedExpr:
             return self._infer(node.value)
         if t is ast.Subscript:

@@ -149,6 +149,11 @@ class Analyzer:
     def segment(self, node: ast.AST) -> str:
         return self.unit.source.segment(node)  # type: ignore[union-attr]
 
+    def short(self, node: ast.AST, limit: int = 48) -> str:
+        """The node's source on one line, shortened for messages."""
+        text = " ".join(self.segment(node).split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
     def on_finish(self, callback: Callable[[], None]) -> None:
         self.state.finishers.append((self.rule, callback))  # type: ignore[arg-type]
 
@@ -241,7 +246,9 @@ class Analyzer:
         return None
 
     def bind(self, name: str, value: V.Value | None) -> None:
-        self._scope.vars[name] = value.but(name=name) if value is not None and value.name != name else value
+        if value is not None and value.kind in V.DISTRIBUTED and value.name != name:
+            value = value.but(name=name)
+        self._scope.vars[name] = value
         self.state.binds.setdefault(name, []).append(self.state.seq)
 
     def loads_after(self, name: str, seq: int) -> list[Load]:
@@ -261,9 +268,12 @@ class Analyzer:
         except RecursionError:
             raise
         except Exception as exc:  # a rule bug must not stop linting
-            if self.strict:
-                raise
-            self.internal_errors.append(f"{self.rule.code if self.rule else '?'}: {type(exc).__name__}: {exc}")
+            self._rule_failed(exc)
+
+    def _rule_failed(self, exc: Exception) -> None:
+        if self.strict:
+            raise exc
+        self.internal_errors.append(f"{self.rule.code if self.rule else '?'}: {type(exc).__name__}: {exc}")
 
     def _visit(self, node: ast.AST, parent: ast.AST) -> None:
         node._sc_parent = parent  # type: ignore[attr-defined]
@@ -273,7 +283,12 @@ class Analyzer:
         if rules:
             for rule in rules:
                 self.rule = rule
-                self._guard(rule.check, node, self)
+                try:
+                    rule.check(node, self)
+                except RecursionError:
+                    raise
+                except Exception as exc:  # a rule bug must not stop linting
+                    self._rule_failed(exc)
             self.rule = None
         handler = _HANDLERS.get(t)
         if handler is not None:

@@ -158,6 +158,6 @@ def group_by_key(node: ast.Call, ctx) -> None:
     edit = Edit(line, col, end_line, end_col, repl)
     ctx.report(
         (line, col, end_line, end_col),
-        f"`groupByKey()` then {what} per key shuffles every value: use `.{repl}`",
+        f"`groupByKey()` then {what} per key shuffles every value: use `{ctx.short(inner.func.value)}.{repl}`",
         fix=ctx.fix(f"Replace groupByKey().{f.attr}(...) with {repl.split('(')[0]}", [edit], safe=safe),
     )

@@ -1,0 +1,168 @@
+"""Lint speed: a generated 5,000-line file and a typical 30-line cell.
+
+    .venv/bin/python benchmarks/bench_lint.py [--runs N]
+
+Prints wall time end to end (a fresh `sparkcoach lint` process: interpreter start and
+imports included), lines per second, and the in-process latency per cell, which the
+magics and the editor pay on every cell.  Targets on a 2-core machine: <= 0.25 s for the
+5,000-line file, <= 0.15 s for one small file, < 2 ms per typical cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BLOCK = '''
+def load_{i}(spark, path):
+    df = spark.read.parquet(path)
+    df = df.filter(F.col("amount") > {i}).withColumn("day", F.to_date("ts"))
+    small = spark.createDataFrame([("a", {i}), ("b", 2)], ["code", "n"])
+    joined = df.join(small, df.code == small.code, "left")
+    totals = joined.groupBy("day").agg(F.sum("amount").alias("total"))
+    if totals.count() == 0:
+        return None
+    rows = totals.collect()
+    for row in rows:
+        print(row.day, row.total)
+    return totals
+
+
+def words_{i}(sc, path):
+    pairs = sc.textFile(path).flatMap(lambda l: l.split()).map(lambda w: (w, 1))
+    counts = pairs.groupByKey().mapValues(sum)
+    ranked = counts.sortBy(lambda kv: -kv[1]).take(10)
+    return ranked
+
+
+class Job{i}:
+    def __init__(self, spark, factor):
+        self.spark = spark
+        self.factor = factor
+
+    def run(self, rdd):
+        scaled = rdd.map(lambda x: x * self.factor)
+        return scaled.reduce(lambda a, b: a + b)
+
+
+shout_{i} = F.udf(lambda s: s.upper())
+report_{i} = spark.sql("SELECT a.id, b.name FROM a JOIN b ON a.id = b.id WHERE year(a.ts) = 2024")
+'''
+
+HEADER = "from pyspark.sql import SparkSession\nfrom pyspark.sql import functions as F\n\nspark = SparkSession.builder.getOrCreate()\nsc = spark.sparkContext\n"
+
+CELL = '''orders = spark.read.parquet("s3://bucket/orders")
+customers = spark.table("customers")
+recent = orders.filter(F.col("ts") >= "2024-01-01")
+enriched = recent.join(customers, "customer_id")
+enriched = enriched.withColumn("net", F.col("amount") - F.col("discount"))
+by_day = enriched.groupBy(F.to_date("ts").alias("day")).agg(F.sum("net").alias("net"))
+top = by_day.orderBy(F.desc("net")).limit(10)
+top.show()
+pairs = sc.parallelize([("a", 1), ("b", 2)])
+counts = pairs.reduceByKey(lambda a, b: a + b)
+lookup = {"a": 1, "b": 2}
+mapped = pairs.map(lambda kv: (kv[0], lookup.get(kv[0], 0)))
+if enriched.isEmpty():
+    print("nothing")
+summary = enriched.agg(F.count("*").alias("n"), F.max("ts").alias("last")).collect()
+for c in ["a", "b"]:
+    print(c)
+w = Window.partitionBy("customer_id").orderBy("ts")
+ranked = enriched.withColumn("rank", F.row_number().over(w))
+latest = ranked.filter(F.col("rank") == 1).drop("rank")
+latest.write.mode("overwrite").parquet("s3://bucket/latest")
+stats = latest.describe().toPandas()
+print(stats)
+names = customers.select("name").distinct()
+names.cache()
+names.count()
+print(names.count())
+clean = names.withColumn("name", F.trim("name"))
+clean.createOrReplaceTempView("clean_names")
+result = spark.sql("SELECT name FROM clean_names WHERE name IS NOT NULL")
+'''
+
+
+def generate(lines: int) -> str:
+    out = [HEADER]
+    i = 0
+    while sum(x.count("\n") for x in out) < lines:
+        out.append(BLOCK.format(i=i))
+        i += 1
+    text = "".join(out)
+    return "\n".join(text.splitlines()[:lines]) + "\n"
+
+
+def wall(cmd: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    exe = Path(sys.executable).with_name("sparkcoach")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "sparkcoach"]
+    with tempfile.TemporaryDirectory() as d:
+        big = Path(d) / "big.py"
+        big.write_text(generate(5000))
+        small = Path(d) / "small.py"
+        small.write_text(CELL)
+        n_lines = big.read_text().count("\n")
+        wall(cli + ["lint", str(big)], 2)  # warm the OS cache and .pyc files
+        big_t = wall(cli + ["lint", str(big)], args.runs)
+        small_t = wall(cli + ["lint", str(small)], args.runs)
+        base_t = wall([sys.executable, "-c", "pass"], args.runs)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sparkcoach.engine.lint import lint_cells
+
+    setup = "from pyspark.sql import functions as F\nfrom pyspark.sql.window import Window\n"
+    lint_cells([setup, CELL])
+    per_cell = []
+    for _ in range(300):
+        t = time.perf_counter()
+        lint_cells([CELL])
+        per_cell.append(time.perf_counter() - t)
+
+    med = statistics.median
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "big_file_lines": n_lines,
+        "big_file_wall_s": round(med(big_t), 4),
+        "big_file_lines_per_s": int(n_lines / med(big_t)),
+        "small_file_wall_s": round(med(small_t), 4),
+        "python_startup_s": round(med(base_t), 4),
+        "cell_lines": CELL.count("\n"),
+        "per_cell_ms": round(med(per_cell) * 1000, 3),
+        "per_cell_p90_ms": round(sorted(per_cell)[int(len(per_cell) * 0.9)] * 1000, 3),
+    }
+    print(f"machine:                    {report['machine']}")
+    print(f"5,000-line file, end to end: {report['big_file_wall_s']:.3f} s  "
+          f"({report['big_file_lines_per_s']:,} lines/s; target <= 0.25 s)")
+    print(f"small file, end to end:      {report['small_file_wall_s']:.3f} s  (target <= 0.15 s)")
+    print(f"bare interpreter start:      {report['python_startup_s']:.3f} s")
+    print(f"{report['cell_lines']}-line cell, in process:   {report['per_cell_ms']:.2f} ms median, "
+          f"{report['per_cell_p90_ms']:.2f} ms p90  (target < 2 ms)")
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "lint.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
