@@ -246,8 +246,6 @@ class Analyzer:
         return None
 
     def bind(self, name: str, value: V.Value | None) -> None:
-        if value is not None and value.kind in V.DISTRIBUTED and value.name != name:
-            value = value.but(name=name)
         self._scope.vars[name] = value
         self.state.binds.setdefault(name, []).append(self.state.seq)
 
@@ -277,7 +275,8 @@ class Analyzer:
 
     def _visit(self, node: ast.AST, parent: ast.AST) -> None:
         node._sc_parent = parent  # type: ignore[attr-defined]
-        self.state.seq += 1
+        state = self.state
+        state.seq += 1
         t = type(node)
         rules = self.dispatch.get(t)
         if rules:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 
 from ..findings import Edit
@@ -53,14 +54,24 @@ class Source:
         return line, end - len(attr.attr), line, end
 
     # -- text --------------------------------------------------------------
-    def offset(self, line: int, column: int) -> int:
-        """Character offset of a 1-based (line, column)."""
+    def _line_starts(self) -> list[int]:
         starts = self._starts
         if starts is None:
             starts = self._starts = [0]
             for x in self.lines:
                 starts.append(starts[-1] + len(x))
+        return starts
+
+    def offset(self, line: int, column: int) -> int:
+        """Character offset of a 1-based (line, column)."""
+        starts = self._line_starts()
         return starts[min(line - 1, len(starts) - 1)] + column - 1
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        starts = self._line_starts()
+        i = bisect.bisect_right(starts, offset) - 1
+        return i + 1, offset - starts[i] + 1
 
     def segment(self, node: ast.AST) -> str:
         line, col, end_line, end_col = self.span(node)
