@@ -21,7 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-BLOCK = '''
+# Block templates rotated through the generated file: ETL functions, RDD jobs, a class,
+# SQL reports (different text each time) and plain Python helpers, as PySpark projects mix them.
+BLOCKS = [
+'''
 def load_{i}(spark, path):
     df = spark.read.parquet(path)
     df = df.filter(F.col("amount") > {i}).withColumn("day", F.to_date("ts"))
@@ -34,15 +37,15 @@ def load_{i}(spark, path):
     for row in rows:
         print(row.day, row.total)
     return totals
-
-
+''',
+'''
 def words_{i}(sc, path):
     pairs = sc.textFile(path).flatMap(lambda l: l.split()).map(lambda w: (w, 1))
     counts = pairs.groupByKey().mapValues(sum)
     ranked = counts.sortBy(lambda kv: -kv[1]).take(10)
     return ranked
-
-
+''',
+'''
 class Job{i}:
     def __init__(self, spark, factor):
         self.spark = spark
@@ -52,10 +55,49 @@ class Job{i}:
         scaled = rdd.map(lambda x: x * self.factor)
         return scaled.reduce(lambda a, b: a + b)
 
-
-shout_{i} = F.udf(lambda s: s.upper())
-report_{i} = spark.sql("SELECT a.id, b.name FROM a JOIN b ON a.id = b.id WHERE year(a.ts) = 2024")
+    def describe(self):
+        return f"Job{i}(factor={{self.factor}})"
+''',
 '''
+def report_{i}(spark, day):
+    query = f"""
+        SELECT o.region_{i}, SUM(o.amount) AS total, COUNT(DISTINCT o.customer_id) AS buyers
+        FROM sales.orders_{i} o
+        JOIN dim.regions r ON o.region_{i} = r.id
+        WHERE o.day = '{{day}}' AND r.active
+        GROUP BY o.region_{i}
+    """
+    return spark.sql(query)
+''',
+'''
+DEFAULTS_{i} = {{"retries": {i}, "timeout": 30, "paths": ["/data/in", "/data/out"], "verbose": False}}
+
+
+def parse_args_{i}(argv):
+    import argparse
+    parser = argparse.ArgumentParser(description="job {i}")
+    parser.add_argument("--date", required=True)
+    parser.add_argument("--retries", type=int, default=DEFAULTS_{i}["retries"])
+    return parser.parse_args(argv)
+
+
+def slug_{i}(text):
+    out = []
+    for ch in text.lower():
+        out.append(ch if ch.isalnum() else "-")
+    return "".join(out).strip("-")
+''',
+'''
+shout_{i} = F.udf(lambda s: s.upper())
+late_{i} = spark.sql("SELECT a.id, b.name FROM a_{i} a JOIN b ON a.id = b.id WHERE year(a.ts) = 20{i:02d}")
+
+
+def enrich_{i}(df):
+    for c in ["first", "last", "city"]:
+        df = df.withColumn(c, F.trim(F.col(c)))
+    return df.withColumn("shout", shout_{i}(F.col("name")))
+''',
+]
 
 HEADER = "from pyspark.sql import SparkSession\nfrom pyspark.sql import functions as F\n\nspark = SparkSession.builder.getOrCreate()\nsc = spark.sparkContext\n"
 
@@ -95,18 +137,25 @@ result = spark.sql("SELECT name FROM clean_names WHERE name IS NOT NULL")
 def generate(lines: int) -> str:
     out = [HEADER]
     i = 0
-    while sum(x.count("\n") for x in out) < lines:
-        out.append(BLOCK.format(i=i))
+    count = HEADER.count("\n")
+    while count < lines:
+        block = BLOCKS[i % len(BLOCKS)].format(i=i % 100)
+        out.append(block)
+        count += block.count("\n")
         i += 1
-    text = "".join(out)
-    return "\n".join(text.splitlines()[:lines]) + "\n"
+    return "".join(out)  # whole blocks: just over ``lines`` lines
+
+
+# Measure as installed: with bytecode caches (pip compiles them at install time; an
+# editable install writes them on first import unless PYTHONDONTWRITEBYTECODE is set).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def wall(cmd: list[str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         times.append(time.perf_counter() - t)
     return times
 
@@ -117,6 +166,9 @@ def main() -> int:
     args = ap.parse_args()
     exe = Path(sys.executable).with_name("sparkcoach")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "sparkcoach"]
+    import compileall
+
+    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "sparkcoach"), quiet=1)
     with tempfile.TemporaryDirectory() as d:
         big = Path(d) / "big.py"
         big.write_text(generate(5000))

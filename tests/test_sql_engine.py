@@ -139,9 +139,21 @@ def test_parameter_markers_parse():
     assert [c for _, c in codes(src)] == ["SPK601"]
 
 
-def test_non_string_first_argument_is_not_read():
-    src = HEADER + f"q = {CROSS!r}\nspark.sql(q)\nspark.sql(q.format())\n"
+def test_a_name_bound_to_a_literal_is_read_at_its_definition():
+    src = HEADER + f"q = {CROSS!r}\nspark.sql(q)\n"
+    assert codes(src) == [(HEADER.count("\n") + 1, "SPK603")]
+
+
+def test_non_literal_first_argument_is_not_read():
+    src = HEADER + f"q = {CROSS!r}\nspark.sql(q.format())\nq2 = build()\nspark.sql(q2)\n"
     assert codes(src) == []
+
+
+def test_a_literal_from_an_earlier_cell_is_not_mapped_into_this_one():
+    from sparkcoach.engine.lint import lint_cells
+
+    found = lint_cells([HEADER + f"q = {CROSS!r}\n", "spark.sql(q)\n"])
+    assert [f.code for f in found] == []
 
 
 # ---------------------------------------------------------------------------- where findings point
@@ -256,6 +268,8 @@ def test_registry_does_not_import_sqlglot():
         "lint_source('x = 1\\n', 't.py')\n"
         "assert 'sqlglot' not in sys.modules, 'sqlglot imported'\n"
         "lint_source('spark.sql(\"SELECT 1\")\\n', 't.py')\n"
+        "assert 'sqlglot' not in sys.modules, 'no rule could flag SELECT 1: nothing to parse'\n"
+        "lint_source('spark.sql(\"SELECT * FROM a JOIN b ON a.id = b.id\")\\n', 't.py')\n"
         "assert 'sqlglot' in sys.modules\n"
         "assert 'pyspark' not in sys.modules\n"
     )

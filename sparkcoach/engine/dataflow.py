@@ -49,7 +49,7 @@ DF_KEEP_ORDER = {
 # RDD -> RDD methods: result facts (pair, partitioned, keeps small)
 RDD_TO_RDD = {
     # name: (pair result: True/False/None=same as input, partitioned: True/False/None=keep, keeps small)
-    "map": (None, False, True), "flatMap": (False, False, False), "filter": (None, False, True),
+    "map": (None, False, True), "flatMap": (False, False, False), "filter": (None, None, True),
     "mapPartitions": (False, False, False), "mapPartitionsWithIndex": (False, False, False),
     "distinct": (None, False, True), "union": (None, False, False), "intersection": (None, False, True),
     "subtract": (None, False, True), "cartesian": (True, False, False), "sortBy": (None, False, True),
@@ -203,12 +203,23 @@ class Inference:
         self.lookup = lookup
         self.qualname = qualname
         self.is_bound = is_bound
+        # id(node) -> (node, value); valid until a name is bound or a scope opens/closes.
+        self._cache: dict[int, tuple[ast.AST, Value | None]] = {}
+
+    def clear(self) -> None:
+        if self._cache:
+            self._cache = {}
 
     def __call__(self, node: ast.AST) -> Value | None:
+        hit = self._cache.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         try:
-            return self._infer(node)
+            v = self._infer(node)
         except RecursionError:
-            return None
+            v = None
+        self._cache[id(node)] = (node, v)
+        return v
 
     # ------------------------------------------------------------------
     def _infer(self, node: ast.AST) -> Value | None:
@@ -229,9 +240,9 @@ class Inference:
         if t is ast.JoinedStr:
             return Value(V.LOCAL, node, small=True)
         if t is ast.NamedExpr:
-            return self._infer(node.value)
+            return self(node.value)
         if t is ast.Subscript:
-            base = self._infer(node.value)
+            base = self(node.value)
             if base is not None and base.kind == V.DATAFRAME:
                 return Value(V.COLUMN, node)
             return None
@@ -250,7 +261,7 @@ class Inference:
         if qual:
             if qual.endswith("StorageLevel") or ".StorageLevel." in qual:
                 return Value(V.STORAGE, node)
-        base = self._infer(node.value)
+        base = self(node.value)
         if base is None:
             if attr in SESSION_ATTRS:
                 return Value(V.SESSION, node)
@@ -300,7 +311,7 @@ class Inference:
             v = self._qualified_call(node, qual)
             if v is not None:
                 return v
-        base = self._infer(f.value)
+        base = self(f.value)
         if base is None:
             if name in RDD_ONLY and name in RDD_TO_RDD:
                 return self._rdd_method(node, name, Value(V.RDD, f.value))
@@ -354,7 +365,7 @@ class Inference:
         if v is not None:
             return v
         if fname in ("list", "tuple", "set", "dict", "sorted") and node.args:
-            inner = self._infer(node.args[0])
+            inner = self(node.args[0])
             if inner is not None and inner.kind == V.LOCAL:
                 return inner.but(node=node)
             n = literal_length(node)
@@ -378,7 +389,7 @@ class Inference:
             if last in ("udf", "pandas_udf"):
                 return Value(V.UDF, node, func=node.args[0] if node.args else None)
             if last == "broadcast" and node.args:
-                inner = self._infer(node.args[0])
+                inner = self(node.args[0])
                 return inner.but(node=node) if inner is not None else Value(V.DATAFRAME, node)
             return Value(V.COLUMN, node)
         if qual.startswith("pyspark.sql.window.Window") or qual.startswith("pyspark.sql.Window"):
@@ -391,7 +402,7 @@ class Inference:
     def _session_method(self, node: ast.Call, name: str, base: Value) -> Value | None:
         if name == "createDataFrame":
             data = arg(node, 0, "data")
-            dv = self._infer(data) if data is not None else None
+            dv = self(data) if data is not None else None
             if dv is not None and dv.kind == V.PANDAS:
                 return Value(V.DATAFRAME, node, small=dv.small)
             if dv is not None and dv.kind == V.RDD:
@@ -414,7 +425,7 @@ class Inference:
     def _context_method(self, node: ast.Call, name: str) -> Value | None:
         if name == "parallelize":
             data = arg(node, 0, "c")
-            dv = self._infer(data) if data is not None else None
+            dv = self(data) if data is not None else None
             small = dv is not None and dv.kind == V.LOCAL and dv.small
             pair = (dv is not None and dv.pair) or (data is not None and is_pair_literal(data))
             return Value(V.RDD, node, small=small, pair=pair)
@@ -462,7 +473,7 @@ class Inference:
             if name in ("agg", "describe", "summary"):
                 small = True
             if name in ("join", "union", "unionAll", "unionByName") and node.args:
-                other = self._infer(node.args[0])
+                other = self(node.args[0])
                 small = base.small and other is not None and other.small
             sorted_by = None
             if name in DF_SORTS:
@@ -473,8 +484,9 @@ class Inference:
             if name == "distinct":
                 reduced = True
             cached = node if name in ("cache", "persist") else (base.cached if name == "alias" else None)
+            unsized = base.unsized and keeps_small and name not in ("cache", "persist", "limit", "agg")
             return Value(V.DATAFRAME, node, small=small, reduced=reduced, sorted_by=sorted_by,
-                         unsized=base.unsized and keeps_small and name not in ("cache", "persist"), cached=cached)
+                         unsized=unsized, cached=cached)
         if name in ("toPandas",):
             return Value(V.PANDAS, node, small=base.small, large=not (base.small or base.reduced))
         if name in ("collect", "take", "head", "tail", "collectAsList"):
@@ -523,7 +535,9 @@ def annotation_value(ann: ast.AST | None, qualname) -> Value | None:
     if not text:
         return None
     last = text.rsplit(".", 1)[-1]
-    if last == "DataFrame" and "pandas" not in text and not text.startswith("pd."):
+    if "." in text and not text.startswith(("pyspark", "DataFrame", "RDD", "SparkSession", "SparkContext")):
+        return None  # pd.DataFrame, pl.DataFrame, polars.DataFrame, ...
+    if last == "DataFrame":
         return Value(V.DATAFRAME, ann)
     if last == "RDD":
         return Value(V.RDD, ann)

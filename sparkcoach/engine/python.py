@@ -30,6 +30,9 @@ DEFAULT_IMPORTS = {
     "SparkConf": "pyspark.SparkConf",
 }
 
+# Names so conventional that an unknown value bound to them is still taken as what they say.
+STRONG_HINTS = frozenset({"spark", "sc"})
+
 LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPES = FUNCS + (ast.ClassDef,)
@@ -94,6 +97,7 @@ class Analyzer:
         self.state = ModuleState()
         self.findings: list[Finding] = []
         self.unit: Unit | None = None
+        self.tree: ast.AST | None = None
         self.rule: Rule | None = None
         self._scope = self.state.scope
         self.value = Inference(self.lookup, self.qualname, self.is_bound)
@@ -107,6 +111,7 @@ class Analyzer:
             self.state.spark_aware = "spark" in t or "Spark" in t or "sc." in t
         self._scope = self.state.scope
         tree._sc_parent = None  # type: ignore[attr-defined]
+        self.tree = tree
         try:
             self._visit_body(tree.body, tree)
         except RecursionError:
@@ -173,6 +178,13 @@ class Analyzer:
             n = getattr(n, "_sc_parent", None)
         return n
 
+    def in_current_unit(self, node: ast.AST) -> bool:
+        """Whether ``node`` belongs to the source being walked now (not an earlier cell)."""
+        top = node
+        for top in self.ancestors(node):
+            pass
+        return top is self.tree
+
     def enclosing(self, node: ast.AST, types) -> ast.AST | None:
         for p in self.ancestors(node):
             if isinstance(p, types):
@@ -205,7 +217,10 @@ class Analyzer:
         s = self._scope
         while s is not None:
             if name in s.vars:
-                return s.vars[name]
+                v = s.vars[name]
+                if v is None and name in STRONG_HINTS and self.state.spark_aware:
+                    return name_hint_value(name)  # spark = build_session()
+                return v
             s = s.parent
         if name in self.state.imports or name in DEFAULT_IMPORTS:
             return None
@@ -247,6 +262,7 @@ class Analyzer:
 
     def bind(self, name: str, value: V.Value | None) -> None:
         self._scope.vars[name] = value
+        self.value.clear()
         self.state.binds.setdefault(name, []).append(self.state.seq)
 
     def loads_after(self, name: str, seq: int) -> list[Load]:
@@ -296,16 +312,21 @@ class Analyzer:
             self._children(node)
 
     def _children(self, node: ast.AST) -> None:
-        for name in node._fields:
+        t = type(node)
+        fields = _FIELDS.get(t)
+        if fields is None:
+            fields = _FIELDS[t] = tuple(f for f in t._fields if f not in _SKIP_FIELDS)
+        visit = self._visit
+        for name in fields:
             child = getattr(node, name, None)
             if child is None:
                 continue
-            if isinstance(child, list):
+            if type(child) is list:
                 for c in child:
                     if isinstance(c, ast.AST):
-                        self._visit(c, node)
+                        visit(c, node)
             elif isinstance(child, ast.AST):
-                self._visit(child, node)
+                visit(child, node)
 
     def _visit_body(self, body: list, parent: ast.AST) -> None:
         for stmt in body:
@@ -470,9 +491,11 @@ class Analyzer:
     # scopes -------------------------------------------------------------------
     def _push(self, node: ast.AST) -> None:
         self._scope = Scope(self._scope, node)
+        self.value.clear()
 
     def _pop(self) -> None:
         self._scope = self._scope.parent or self.state.scope
+        self.value.clear()
 
     def _visit_arguments_defaults(self, args: ast.arguments, parent: ast.AST) -> None:
         args._sc_parent = parent  # type: ignore[attr-defined]
@@ -486,7 +509,7 @@ class Analyzer:
         all_args = args.posonlyargs + args.args + args.kwonlyargs
         for a in all_args:
             v = annotation_value(a.annotation, self.qualname)
-            if v is None and hints and self.state.spark_aware:
+            if v is None and hints and a.annotation is None and self.state.spark_aware:
                 v = name_hint_value(a.arg)
             self._scope.vars[a.arg] = v.but(name=a.arg) if v is not None else None
         for a in (args.vararg, args.kwarg):
@@ -499,7 +522,7 @@ def _sql_strings(node: ast.Call, ctx: "Analyzer") -> None:
     f = node.func
     if not (isinstance(f, ast.Attribute) and f.attr == "sql" and node.args):
         return
-    if not isinstance(node.args[0], (ast.Constant, ast.JoinedStr)):
+    if not isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.Name)):
         return
     from . import sql
 
@@ -507,6 +530,10 @@ def _sql_strings(node: ast.Call, ctx: "Analyzer") -> None:
 
 
 _SQL_HOOK = Rule("SPK6xx", "sql-strings", "info", (ast.Call,), _sql_strings, "python")
+
+# Fields holding only expression contexts and operators (shared singletons), never walked.
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 _HANDLERS: dict[type, Callable] = {
     ast.Assign: Analyzer._h_assign,

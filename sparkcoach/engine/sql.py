@@ -49,9 +49,21 @@ def lint_call(call: ast.Call, ctx, rules) -> None:
     if not _is_session(call.func.value, ctx):  # type: ignore[attr-defined]
         return
     node = call.args[0]
+    if isinstance(node, ast.Name):
+        # query = """SELECT ..."""; spark.sql(query): the literal, when this source defines it
+        v = ctx.value(node)
+        if v is None or v.kind != V.LOCAL or not isinstance(v.node, (ast.Constant, ast.JoinedStr)):
+            return
+        if isinstance(v.node, ast.Constant) and not isinstance(v.node.value, str):
+            return
+        if not ctx.in_current_unit(v.node):
+            return
+        node = v.node
     lit = _literal(node, call, ctx)
     if lit is None or not lit.text.strip() or len(lit.text) > _MAX_SQL:
         return
+    if not any(_may_apply(rule, lit.text) for rule in rules):
+        return  # no rule could say anything: skip the parse (and importing sqlglot)
     root = _parse(lit.text)
     if root is None or _placeholder_as_alias(root):
         return
@@ -72,6 +84,23 @@ def lint_call(call: ast.Call, ctx, rules) -> None:
                     rule.check(n, sctx)
     finally:
         ctx.rule = hook
+
+
+# Text a query must contain for a rule to have anything to say, checked before parsing.
+# Each is deliberately loose (a match only means "parse and look"); a rule without an
+# entry always looks.
+_PRECHECK = {
+    "SPK601": re.compile(r"\*[\s\S]*(\bjoin\b|,)|(\bjoin\b|,)[\s\S]*\*", re.I),
+    "SPK602": re.compile(r"\border\s+by\b", re.I),
+    "SPK603": re.compile(r"\bjoin\b|,", re.I),
+    "SPK604": re.compile(r"\bnot\s+in\b", re.I),
+    "SPK605": re.compile(r"\b(where|on)\b[\s\S]*\(", re.I),
+}
+
+
+def _may_apply(rule, text: str) -> bool:
+    check = _PRECHECK.get(rule.code)
+    return check is None or check.search(text) is not None
 
 
 _DISPATCH: dict[tuple, dict] = {}
@@ -451,6 +480,13 @@ class SqlContext:
         A window of tokens qualifies if it parses, on its own, to a node equal to
         ``node``; ambiguous cases (equal nodes written twice) give None.
         """
+        key = id(node)
+        spans = self.__dict__.setdefault("_spans", {})
+        if key not in spans:
+            spans[key] = (node, self._span_of(node))  # keep node alive: ids stay unique
+        return spans[key][1]
+
+    def _span_of(self, node) -> tuple[int, int] | None:
         exp = self.exp
         if isinstance(node, (exp.Query, exp.Subquery)):
             return None

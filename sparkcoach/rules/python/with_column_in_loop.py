@@ -254,13 +254,17 @@ def _local_to(fn: ast.AST, name: str) -> bool:
         return True
     if isinstance(fn, ast.Lambda):
         return False
-    for n in _walk_scope(fn):
-        if isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names:
-            return False
-        for t in _stored(n):
-            if name in _names(t):
-                return True
-    return False
+    local = getattr(fn, "_spk504_locals", None)
+    if local is None:  # computed once per function: later loads ask about it again and again
+        bound: set[str] = set()
+        declared: set[str] = set()
+        for n in _walk_scope(fn):
+            if isinstance(n, (ast.Global, ast.Nonlocal)):
+                declared.update(n.names)
+            for t in _stored(n):
+                bound |= _names(t)
+        local = fn._spk504_locals = frozenset(bound - declared)  # type: ignore[attr-defined]
+    return name in local
 
 
 def _read_after(ctx, loop: ast.AST, names: set[str], seq: int) -> bool:
