@@ -383,6 +383,8 @@ class Inference:
             qual.endswith("SparkContext.getOrCreate")
         ):
             return Value(V.CONTEXT, node)
+        if last in ("SQLContext", "HiveContext") and (qual.startswith("pyspark") or qual == last):
+            return Value(V.SESSION, node)  # Spark 1.x entry points: .sql, .table, .read, createDataFrame
         if qual.endswith("SparkConf") and last == "SparkConf":
             return Value(V.SPARKCONF, node)
         if qual.startswith("pyspark.sql.functions.") or qual.startswith("pyspark.sql.connect.functions."):
@@ -550,7 +552,7 @@ def annotation_value(ann: ast.AST | None, qualname) -> Value | None:
 
 def name_hint_value(name: str) -> Value | None:
     """Conventional names in PySpark code: ``spark``, ``sc``, ``df``/``*_df``, ``rdd``/``*_rdd``."""
-    if name in ("spark",):
+    if name in ("spark", "sqlContext", "sql_context", "hiveContext", "hive_context", "sqlCtx"):
         return Value(V.SESSION)
     if name in ("sc",):
         return Value(V.CONTEXT)

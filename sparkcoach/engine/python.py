@@ -31,7 +31,7 @@ DEFAULT_IMPORTS = {
 }
 
 # Names so conventional that an unknown value bound to them is still taken as what they say.
-STRONG_HINTS = frozenset({"spark", "sc"})
+STRONG_HINTS = frozenset({"spark", "sc", "sqlContext"})
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)

@@ -92,13 +92,25 @@ def lint_call(call: ast.Call, ctx, rules) -> None:
 _PRECHECK = {
     "SPK601": re.compile(r"\*[\s\S]*(\bjoin\b|,)|(\bjoin\b|,)[\s\S]*\*", re.I),
     "SPK602": re.compile(r"\border\s+by\b", re.I),
-    "SPK603": re.compile(r"\bjoin\b|,", re.I),
+    "SPK603": None,  # see _may_cross_join
     "SPK604": re.compile(r"\bnot\s+in\b", re.I),
     "SPK605": re.compile(r"\b(where|on)\b[\s\S]*\(", re.I),
 }
 
 
+_JOIN = re.compile(r"\bjoin\b", re.I)
+_JOIN_CONDITION = re.compile(r"\b(on|using)\b", re.I)
+_CROSS_HINTS = re.compile(r"\bcross\s+join\b|\bon\s+(true|1\s*=\s*1)\b|\bfrom\b[\s\S]*,", re.I)
+
+
+def _may_cross_join(text: str) -> bool:
+    """CROSS JOIN, a JOIN short of an ON/USING, a trivial ON, or a comma after FROM."""
+    return bool(_CROSS_HINTS.search(text)) or len(_JOIN.findall(text)) > len(_JOIN_CONDITION.findall(text))
+
+
 def _may_apply(rule, text: str) -> bool:
+    if rule.code == "SPK603":
+        return _may_cross_join(text)
     check = _PRECHECK.get(rule.code)
     return check is None or check.search(text) is not None
 

@@ -288,16 +288,23 @@ def _report(node: ast.Call, msg: str, fix, via: str | None, ctx) -> None:
     if via is None:
         ctx.report(span, msg, fix=fix)
         return
-    # Through a variable: only when the joined RDD is used for nothing else.
+    # Through a variable: when the joined RDD is used for nothing else, or is not cached
+    # (then every use recomputes the join anyway, so filtering one input first only helps).
     binds = ctx.state.binds.get(via, [])
     if not binds:
         return
     bound_at, unit = binds[-1], ctx.unit
+    value = ctx.lookup(via)
+    cached_at_bind = value is not None and value.cached is not None
 
     def later() -> None:
         loads = [l for l in ctx.loads_after(via, bound_at)
                  if not any(b > bound_at and b < l.seq for b in ctx.state.binds.get(via, []))]
-        if len(loads) == 1:
+        cached = cached_at_bind or any(
+            isinstance(ctx.parent(l.node), ast.Attribute)
+            and ctx.parent(l.node).attr in ("cache", "persist", "checkpoint", "localCheckpoint")
+            for l in loads)
+        if len(loads) == 1 or (loads and not cached):
             ctx.report(span, msg, unit=unit)
 
     ctx.on_finish(later)
