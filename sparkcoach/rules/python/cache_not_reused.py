@@ -42,13 +42,12 @@ import ast
 import weakref
 
 from ...engine import values as V
+from ...engine.astutil import COMPS, FUNCS, names, walk_scope
 from ...engine.dataflow import DF_TO_DF, DF_TO_GROUPED, GROUPED_TO_DF, RDD_TO_RDD, name_hint_value
 from ...findings import Edit
 from ...rules.base import python_rule
 
 MANY = 99  # "used again and again": in a loop, in a function body, escaping
-FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 NOT_SPARK = ("dask", "polars", "ray", "modin", "cudf", "vaex")
 
 ACTIONS = {
@@ -97,18 +96,11 @@ def _state(ctx) -> _State:
     return st
 
 
-def _names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+_names = names
 
 
 def _walk_scope(node: ast.AST):
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, FUNCS + (ast.ClassDef,) + COMPS):
-            continue
-        stack.extend(ast.iter_child_nodes(n))
+    return walk_scope(node, comprehensions=False)
 
 
 def _stored(node: ast.AST) -> list[ast.AST]:

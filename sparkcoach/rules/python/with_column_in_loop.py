@@ -51,12 +51,11 @@ import tokenize
 import weakref
 
 from ...engine import values as V
+from ...engine.astutil import COMPS, FUNCS, dotted, names, walk_scope
 from ...findings import Edit
 from ...rules.base import python_rule
 
 ONE = {"withColumn": "withColumns", "withColumnRenamed": "withColumnsRenamed"}
-FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # attributes of a DataFrame that read no data (a column reference is any other attribute not called)
 META = {"columns", "schema", "dtypes", "isStreaming"}
 DATA_ATTRS = {"write", "writeStream", "writeTo", "rdd", "na", "stat", "sparkSession", "sql_ctx"}
@@ -75,16 +74,7 @@ NO_COLUMNS = {"current_date", "current_timestamp", "monotonically_increasing_id"
 _REPORTED: "weakref.WeakKeyDictionary[object, set]" = weakref.WeakKeyDictionary()
 
 
-def _key(node: ast.AST) -> str | None:
-    """``df`` -> "df", ``self.df`` -> "self.df"; None otherwise."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
+_key = dotted  # ``df`` -> "df", ``self.df`` -> "self.df"; None otherwise
 
 
 def _chain(value: ast.AST) -> tuple[ast.AST, list[ast.Call]]:
@@ -121,19 +111,8 @@ def _loop_of(stmt: ast.stmt, ctx) -> ast.AST | None:
     return None
 
 
-def _names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _walk_scope(node: ast.AST):
-    """Nodes under ``node`` not inside nested functions or classes."""
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, FUNCS + (ast.ClassDef,)):
-            continue
-        stack.extend(ast.iter_child_nodes(n))
+_names = names
+_walk_scope = walk_scope
 
 
 def _stored(node: ast.AST) -> list[ast.AST]:
