@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import hypothesmith
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sparkcoach.engine.lint import lint_cells, lint_source
@@ -54,4 +55,21 @@ def test_engine_never_raises_on_mangled_code(parts, data):
         i = data.draw(st.integers(0, len(src) - 1))
         j = data.draw(st.integers(i, len(src)))
         src = src[:i] + data.draw(st.sampled_from(["", "(", ")", ":", "\n    ", "'", "lambda", "."])) + src[j:]
+    lint_source(src, "fuzz.py")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_engine_never_raises_on_generated_python(src):
+    """Syntactically valid programs from the Python grammar (hypothesmith)."""
+    _strict()
+    lint_source(src, "fuzz.py")
+    lint_cells([src], "fuzz.ipynb")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_node())
+def test_engine_never_raises_on_generated_syntax_trees(src):
+    """Programs built from random syntax trees (hypothesmith/libcst), covering every node type."""
+    _strict()
     lint_source(src, "fuzz.py")

@@ -274,3 +274,28 @@ def test_registry_does_not_import_sqlglot():
         "assert 'pyspark' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_text_precheck_never_hides_a_finding(monkeypatch):
+    """Skipping the parse of SQL no rule could flag must not change any result."""
+    from pathlib import Path
+
+    from sparkcoach.engine import sql as sql_engine
+
+    root = Path(__file__).parent
+    files = sorted((root / "fixtures" / "python").glob("SPK*.py")) + sorted((root / "corpus").glob("*.py")) + sorted(
+        (root / "corpus_heldout").glob("*.py"))
+    texts = {p: p.read_text(encoding="utf-8") for p in files}
+    with_check = {p: [f.to_dict() for f in lint_source(t, str(p))] for p, t in texts.items()}
+    monkeypatch.setattr(sql_engine, "_may_apply", lambda rule, text: True)
+    without = {p: [f.to_dict() for f in lint_source(t, str(p))] for p, t in texts.items()}
+    assert with_check == without
+
+
+def test_white_space_wrappers_are_seen_through():
+    src = (HEADER + "import textwrap\nfrom textwrap import dedent\n"
+           f"a = spark.sql(dedent({CROSS!r}))\n"
+           f"b = spark.sql(textwrap.dedent({CROSS!r}).strip())\n"
+           f"c = spark.sql(shout({CROSS!r}))\n")
+    n = HEADER.count("\n")
+    assert codes(src) == [(n + 3, "SPK603"), (n + 4, "SPK603")]

@@ -8,6 +8,7 @@ It is deliberately shallow and conservative: ``None`` means "don't know".
 from __future__ import annotations
 
 import ast
+import re
 
 from . import values as V
 from .values import Value
@@ -190,6 +191,44 @@ def arg(node: ast.Call, index: int, name: str | None = None) -> ast.AST | None:
     if len(node.args) > index and not any(isinstance(a, ast.Starred) for a in node.args[: index + 1]):
         return node.args[index]
     return kwarg(node, name) if name else None
+
+
+_ID_SNAKE = re.compile(r"(^|[._])(id|key|uuid)$")
+_ID_CAMEL = re.compile(r"[a-z0-9](Id|Key|ID|Uuid|UUID)$")
+
+
+def id_like(name: str) -> bool:
+    """``id``, ``order_id``, ``t.user_key``, ``orderId``; not ``paid`` or ``valid``."""
+    return bool(_ID_SNAKE.search(name.lower()) or _ID_CAMEL.search(name))
+_KEY_LOOKUP_TEXT = re.compile(r"^\s*`?([\w.]+)`?\s*(==|=)\s*('[^']*'|\"[^\"]*\"|\d+)\s*$")
+
+
+def _column_name(node: ast.AST) -> str | None:
+    """``F.col("x")`` / ``col("x")`` / ``df.x`` / ``df["x"]`` -> "x"."""
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and len(node.args) == 1:
+        fname = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if fname in ("col", "column") and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            return node.args[0].value
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.slice.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.attr
+    return None
+
+
+def key_lookup(cond: ast.AST) -> bool:
+    """A filter on one value of an identifier column (``F.col("order_id") == oid``): one entity's rows."""
+    if isinstance(cond, ast.Constant) and isinstance(cond.value, str):
+        m = _KEY_LOOKUP_TEXT.match(cond.value)
+        return bool(m and id_like(m.group(1)))
+    if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and isinstance(cond.ops[0], ast.Eq)):
+        return False
+    left, right = cond.left, cond.comparators[0]
+    for a, b in ((left, right), (right, left)):
+        name = _column_name(a)
+        if name and id_like(name) and _column_name(b) is None and not isinstance(b, ast.Call):
+            return True
+    return False
 
 
 def lambda_returns_pair(fn: ast.AST) -> bool:
@@ -483,7 +522,7 @@ class Inference:
             elif name in DF_KEEP_ORDER:
                 sorted_by = base.sorted_by
             reduced = base.reduced and keeps_small
-            if name == "distinct":
+            if name == "distinct" or (name in ("filter", "where") and node.args and key_lookup(node.args[0])):
                 reduced = True
             cached = node if name in ("cache", "persist") else (base.cached if name == "alias" else None)
             unsized = base.unsized and keeps_small and name not in ("cache", "persist", "limit", "agg")

@@ -522,7 +522,7 @@ def _sql_strings(node: ast.Call, ctx: "Analyzer") -> None:
     f = node.func
     if not (isinstance(f, ast.Attribute) and f.attr == "sql" and node.args):
         return
-    if not isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.Name)):
+    if not isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.Name, ast.Call)):
         return
     from . import sql
 

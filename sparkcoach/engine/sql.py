@@ -48,7 +48,7 @@ def lint_call(call: ast.Call, ctx, rules) -> None:
         return
     if not _is_session(call.func.value, ctx):  # type: ignore[attr-defined]
         return
-    node = call.args[0]
+    node = _unwrap(call.args[0], ctx)
     if isinstance(node, ast.Name):
         # query = """SELECT ..."""; spark.sql(query): the literal, when this source defines it
         v = ctx.value(node)
@@ -93,7 +93,7 @@ _PRECHECK = {
     "SPK601": re.compile(r"\*[\s\S]*(\bjoin\b|,)|(\bjoin\b|,)[\s\S]*\*", re.I),
     "SPK602": re.compile(r"\border\s+by\b", re.I),
     "SPK603": None,  # see _may_cross_join
-    "SPK604": re.compile(r"\bnot\s+in\b", re.I),
+    "SPK604": re.compile(r"\bnot\b[\s\S]*\bin\s*\(", re.I),  # also NOT (x IN (SELECT ...))
     "SPK605": re.compile(r"\b(where|on)\b[\s\S]*\(", re.I),
 }
 
@@ -129,6 +129,23 @@ def _dispatch(rules: tuple) -> dict:
 def _rules_for(cls: type, rules) -> tuple:
     names = {c.__name__ for c in cls.__mro__}
     return tuple(r for r in rules if any(t in names for t in r.targets))
+
+
+def _unwrap(node: ast.AST, ctx) -> ast.AST:
+    """``dedent(f\"\"\"...\"\"\")``, ``textwrap.dedent(q)``, ``"...".strip()``: the string inside
+    (these change only white space, which SQL ignores)."""
+    for _ in range(3):
+        if not isinstance(node, ast.Call) or node.keywords:
+            break
+        f = node.func
+        if (len(node.args) == 1 and isinstance(f, (ast.Name, ast.Attribute))
+                and (ctx.qualname(f) or "") in ("textwrap.dedent", "inspect.cleandoc")):
+            node = node.args[0]
+        elif isinstance(f, ast.Attribute) and f.attr in ("strip", "lstrip", "rstrip") and not node.args:
+            node = f.value
+        else:
+            break
+    return node
 
 
 # ---------------------------------------------------------------------------- receiver

@@ -231,6 +231,10 @@ def _str_arg(call: ast.Call) -> str | None:
     return None
 
 
+# A filter on one value of an identifier column: the rows of one entity.
+KEY_LOOKUP_SQL = re.compile(r"\bwhere\b(?:(?!\bor\b).)*?(?<![\w.])(?:[\w.]*[._])?(?:id|key|uuid)\s*=\s*(?:''|\d+\b|x\b)", re.S)
+
+
 def sql_is_bounded(sql: str) -> bool:
     """SQL whose result is small or reduced: commands, LIMIT, GROUP BY, DISTINCT, global aggregates."""
     text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S).lower()
@@ -239,6 +243,8 @@ def sql_is_bounded(sql: str) -> bool:
         return True
     if re.search(r"\blimit\s+\d+|\bgroup\s+by\b|\bselect\s+distinct\b|\bcube\b|\brollup\b", text):
         return True
+    if KEY_LOOKUP_SQL.search(text):
+        return True  # WHERE order_id = '...': one entity's rows
     return bool(_SQL_AGG.search(text)) and not _SQL_WINDOW.search(text)
 
 
