@@ -196,7 +196,7 @@ class _FileResult:
 
 
 def _lint_file(path: Path, settings, want_fixes: bool, unsafe: bool) -> _FileResult:
-    from .engine.lint import lint_cells, lint_source
+    from .engine.lint import file_source_parses, lint_cells, lint_file_source
     from .fixes import apply_fixes
 
     text = _read(path)
@@ -213,7 +213,10 @@ def _lint_file(path: Path, settings, want_fixes: bool, unsafe: bool) -> _FileRes
             return res
         sources = [s for _, s in nb.code_cells]
         res.findings = lint_cells(sources, shown, settings=settings)
-        if want_fixes:
+        if want_fixes and nb.nbformat < 4:
+            print(f"sparkcoach: note: {path} is an nbformat {nb.nbformat} notebook: fixes are not applied to it "
+                  f"(upgrade it with `jupyter nbconvert --to notebook --nbformat 4`)", file=sys.stderr)
+        elif want_fixes:
             from .engine.cells import cell_to_python
 
             new_sources = {}
@@ -234,9 +237,9 @@ def _lint_file(path: Path, settings, want_fixes: bool, unsafe: bool) -> _FileRes
                 except NotebookError as exc:
                     raise UsageError(f"{path}: {exc}") from None
     else:
-        res.findings = lint_source(text, shown, settings=settings)
+        res.findings = lint_file_source(text, shown, settings=settings)
         if want_fixes:
-            new_text, applied = apply_fixes(text, res.findings, unsafe=unsafe)
+            new_text, applied = apply_fixes(text, res.findings, unsafe=unsafe, parses=file_source_parses)
             if applied and new_text != text:
                 res.new_text = new_text
                 res.fixed = len(applied)

@@ -16,10 +16,11 @@ class Notebook:
     data: dict
     code_cells: list[tuple[int, str]]  # (index in nb["cells"], source) for each code cell
     language: str | None
+    nbformat: int = 4
 
 
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
+def _source(cell: dict, key: str = "source") -> str:
+    src = cell.get(key, "")
     if isinstance(src, list):
         if not all(isinstance(s, str) for s in src):
             raise NotebookError("a cell's source is not a list of strings")
@@ -34,6 +35,8 @@ def parse_notebook(text: str) -> Notebook:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(f"not valid notebook JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if isinstance(data, dict) and "cells" not in data and isinstance(data.get("worksheets"), list):
+        return _parse_v3(text, data)
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError("not a notebook (no 'cells' list)")
     cells = []
@@ -51,6 +54,26 @@ def parse_notebook(text: str) -> Notebook:
             if lang:
                 break
     return Notebook(text, data, cells, lang.lower() if isinstance(lang, str) else None)
+
+
+def _parse_v3(text: str, data: dict) -> Notebook:
+    """nbformat 3: cells live in ``worksheets[*].cells`` and code is under ``input`` (read only)."""
+    cells = []
+    index = 0
+    for ws in data["worksheets"]:
+        if not isinstance(ws, dict) or not isinstance(ws.get("cells", []), list):
+            raise NotebookError("not a notebook (malformed 'worksheets')")
+        for cell in ws.get("cells", []):
+            if not isinstance(cell, dict):
+                raise NotebookError(f"cell {index} is not an object")
+            if cell.get("cell_type") == "code":
+                cells.append((index, _source(cell, "input")))
+            index += 1
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    lang = meta.get("language") or ("python" if any(
+        isinstance(c, dict) and c.get("language") == "python" for ws in data["worksheets"] for c in ws.get("cells", []))
+        else None)
+    return Notebook(text, data, cells, lang.lower() if isinstance(lang, str) else None, nbformat=3)
 
 
 # --- locating cell sources in the raw text --------------------------------------------

@@ -255,3 +255,70 @@ def test_main_in_process_returns_exit_codes(tmp_path, capsys):
     f.write_text(BAD)
     assert main(["lint", str(f)]) == 1
     assert main(["lint", str(tmp_path / "nope.py")]) == 2
+
+
+DATABRICKS = """# Databricks notebook source
+# MAGIC %md
+# MAGIC # Word counts
+
+# COMMAND ----------
+
+%pip install networkx
+
+# COMMAND ----------
+
+from pyspark import SparkContext
+sc = SparkContext.getOrCreate()
+pairs = sc.parallelize([("a", 1)])
+counts = pairs.groupByKey().mapValues(sum)
+
+# COMMAND ----------
+
+def broken(:
+    pass
+
+# COMMAND ----------
+
+more = pairs.groupByKey().mapValues(len)
+"""
+
+
+def test_databricks_exports_are_linted_cell_by_cell_in_file_lines(tmp_path):
+    f = tmp_path / "job.py"
+    f.write_text(DATABRICKS)
+    code, out, _ = run("lint", "--format", "json", str(f))
+    got = [(d["line"], d["code"], d["cell"]) for d in json.loads(out)]
+    assert got == [(14, "SPK201", None), (18, "SPK000", None), (23, "SPK201", None)]
+
+
+def test_fix_applies_to_databricks_exports_with_magics(tmp_path):
+    f = tmp_path / "job.py"
+    f.write_text(DATABRICKS.replace("def broken(:\n", "def fine():\n"))
+    code, out, err = run("lint", "--fix", "--select", "SPK201", str(f))
+    text = f.read_text()
+    assert "counts = pairs.reduceByKey(lambda a, b: a + b)" in text
+    assert "%pip install networkx" in text and code == 0, out + err
+
+
+def test_scripts_with_ipython_syntax_are_read(tmp_path):
+    f = tmp_path / "analysis.py"
+    f.write_text("# %%\n%matplotlib inline\n!ls\nimport pyspark\npairs = sc.parallelize([(1, 2)])\n"
+                 "pairs.groupByKey().mapValues(sum)\n")
+    code, out, _ = run("lint", "--format", "json", str(f))
+    assert [(d["line"], d["code"]) for d in json.loads(out)] == [(6, "SPK201")]
+
+
+def test_nbformat_3_notebooks_are_read(tmp_path):
+    nb = {"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0, "worksheets": [{"cells": [
+        {"cell_type": "markdown", "source": ["# v3"]},
+        {"cell_type": "code", "language": "python", "input": ["import pyspark\n", "pairs = sc.parallelize([(1, 2)])"],
+         "outputs": []},
+        {"cell_type": "code", "language": "python", "input": ["pairs.groupByKey().mapValues(sum)"], "outputs": []},
+    ]}]}
+    f = tmp_path / "old.ipynb"
+    f.write_text(json.dumps(nb))
+    code, out, _ = run("lint", "--format", "json", str(f))
+    assert code == 1 and [(d["cell"], d["line"], d["code"]) for d in json.loads(out)] == [(1, 1, "SPK201")]
+    before = f.read_text()
+    code, out, err = run("lint", "--fix", str(f))
+    assert f.read_text() == before and "nbformat 3" in err and err.count("\n") == 1

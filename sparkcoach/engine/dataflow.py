@@ -67,6 +67,8 @@ RDD_TO_RDD = {
     "subtractByKey": (True, None, True), "groupBy": (True, True, True), "localCheckpoint": (None, None, True),
     "checkpoint": (None, None, True), "setName": (None, None, True), "randomSplit": None,
 }
+# RDD shuffles leaving one record per key (the RDD side of DataFrame grouped aggregations).
+RDD_REDUCES = {"reduceByKey", "aggregateByKey", "foldByKey", "combineByKey", "distinct", "groupByKey", "countByKey"}
 # Methods that exist on RDDs and not on DataFrames/pandas/builtins: an unknown receiver
 # calling one of them is an RDD.
 RDD_ONLY = {
@@ -469,7 +471,10 @@ class Inference:
             dv = self(data) if data is not None else None
             small = dv is not None and dv.kind == V.LOCAL and dv.small
             pair = (dv is not None and dv.pair) or (data is not None and is_pair_literal(data))
-            return Value(V.RDD, node, small=small, pair=pair)
+            # Whatever its size, it already fit in the driver's memory.
+            driver = (dv is not None and dv.kind == V.LOCAL) or (
+                isinstance(data, ast.Call) and isinstance(data.func, ast.Name) and data.func.id in ("range", "list", "zip"))
+            return Value(V.RDD, node, small=small, pair=pair, reduced=driver)
         if name in ("textFile", "binaryRecords", "pickleFile", "hadoopFile", "newAPIHadoopFile",
                     "sequenceFile", "union"):
             return Value(V.RDD, node)
@@ -553,8 +558,17 @@ class Inference:
             if name in ("sortByKey",) :
                 partitioned = True
             cached = node if name in ("cache", "persist") else None
-            return Value(V.RDD, node, small=base.small and keeps_small, pair=pair, partitioned=partitioned,
-                         sorted_by=sorted_by, cached=cached)
+            small = base.small and keeps_small
+            if name in ("union", "cartesian", "zip", "intersection", "subtract") and node.args:
+                other = self(node.args[0])  # both sides literal-sized: still small
+                small = base.small and other is not None and other.small
+            elif name in ("flatMap", "mapPartitions", "mapPartitionsWithIndex", "flatMapValues"):
+                small = base.small  # from literal data in, a few elements out each
+            # One record per key (as DataFrame groupBy().agg()), or driver-sized data carried on.
+            reduced = name in RDD_REDUCES or (base.reduced and (keeps_small or name in ("flatMap", "flatMapValues")))
+            return Value(V.RDD, node, small=small, pair=pair, partitioned=partitioned,
+                         sorted_by=sorted_by, cached=cached, reduced=reduced,
+                         grouped=node if name == "groupByKey" else (base.grouped if name in ("cache", "persist") else None))
         if name == "toDF":
             return Value(V.DATAFRAME, node, small=base.small, unsized=True)
         if name in ("collect", "take", "top", "takeOrdered", "collectAsMap", "countByKey", "countByValue",

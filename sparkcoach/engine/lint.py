@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from .. import registry
 from ..findings import Finding
-from .cells import cell_to_python
+from .cells import _needs_ipython, cell_to_python
 from .python import Analyzer, Unit
 from .source import Source
 
@@ -114,3 +114,81 @@ def lint_cell(text: str, *, cell: int | None = None, previous: Iterable[str] = (
     prev = list(previous)
     found = lint_cells(prev + [text], path, settings=settings)
     return [replace(f, cell=cell) for f in found if f.cell == len(prev)]
+
+
+DATABRICKS_HEADER = "# Databricks notebook source"
+_COMMAND = "# COMMAND ----------"
+
+
+def _chunks(text: str) -> list[tuple[int, str]] | None:
+    """A Databricks notebook export: its cells as (lines before the cell, cell text); else None."""
+    if not text.lstrip("\ufeff").startswith(DATABRICKS_HEADER):
+        return None
+    out: list[tuple[int, str]] = []
+    start, buf = 0, []
+    for i, line in enumerate(text.splitlines(keepends=True)):
+        if line.strip() == _COMMAND:
+            out.append((start, "".join(buf)))
+            start, buf = i + 1, []
+        else:
+            buf.append(line)
+    out.append((start, "".join(buf)))
+    return out
+
+
+@_no_gc
+def lint_file_source(text: str, path: str = "<file>", *, settings: Settings | None = None) -> list[Finding]:
+    """Lint a ``.py`` file: plain Python; a Databricks notebook export (cells split on
+    ``# COMMAND ----------``, each may use IPython syntax, one ``SPK000`` per broken cell);
+    or a script with IPython syntax (``%pip``, ``!ls``: Jupytext and exported notebooks).
+    Lines are the file's own."""
+    chunks = _chunks(text)
+    if chunks is None:
+        try:
+            _parse(text)
+        except SyntaxError:
+            if _needs_ipython(text):
+                chunks = [(0, text)]
+        except ValueError:
+            pass
+    if chunks is None:
+        return lint_source(text, path, settings=settings)
+    analyzer = _analyzer(settings)
+    out: list[Finding] = []
+    for start, chunk in chunks:
+        code = cell_to_python(chunk)
+        if code.python is None:
+            continue
+        unit = Unit(Source(code.python), path, None, start + code.line_offset)
+        try:
+            tree = _parse(code.python)
+        except SyntaxError as exc:
+            out.extend(_syntax_error(exc, unit, settings))
+            continue
+        except ValueError:
+            continue
+        analyzer.run(tree, unit)
+    out.extend(analyzer.finish())
+    return sorted(out, key=Finding.sort_key)
+
+
+def file_source_parses(text: str) -> bool:
+    """Whether a ``.py`` file parses the way :func:`lint_file_source` reads it."""
+    chunks = _chunks(text)
+    if chunks is None:
+        try:
+            _parse(text)
+            return True
+        except (SyntaxError, ValueError):
+            if not _needs_ipython(text):
+                return False
+            chunks = [(0, text)]
+    for _, chunk in chunks:
+        code = cell_to_python(chunk)
+        if code.python is None:
+            continue
+        try:
+            _parse(code.python)
+        except (SyntaxError, ValueError):
+            return False
+    return True

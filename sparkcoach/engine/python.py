@@ -511,7 +511,7 @@ class Analyzer:
             v = annotation_value(a.annotation, self.qualname)
             if v is None and hints and a.annotation is None and self.state.spark_aware:
                 v = name_hint_value(a.arg)
-            self._scope.vars[a.arg] = v.but(name=a.arg) if v is not None else None
+            self._scope.vars[a.arg] = v
         for a in (args.vararg, args.kwarg):
             if a is not None:
                 self._scope.vars[a.arg] = None

@@ -46,7 +46,7 @@ class Value:
     options: tuple = ()  # reader: (key, value-node) options seen so far
     has_schema: bool = False  # reader: .schema(...) given
     func: ast.AST | None = None  # FUNCTION / UDF: the def or lambda
-    name: str | None = None  # the name it was bound to, when known
+    grouped: ast.AST | None = None  # RDD: the groupByKey() call whose groups this value holds
 
     def but(self, **changes) -> "Value":
         return replace(self, **changes)

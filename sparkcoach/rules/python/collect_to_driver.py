@@ -82,6 +82,26 @@ def _generic(name: str, recv: str, is_rdd: bool, n_text: str | None, n: int | No
             f"or save them with {save}")
 
 
+def _returned_from_parameter(node: ast.Call, recv: ast.AST, ctx) -> bool:
+    """``def to_list(df, c): return [r[0] for r in df.select(c).collect()]``."""
+    root = recv
+    while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not isinstance(root, ast.Name):
+        return False
+    fn = ctx.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    if fn is None:
+        return False
+    a = fn.args
+    if root.id not in {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}:
+        return False
+    held = ctx.value(root)
+    if held is None or held.kind not in V.DISTRIBUTED:
+        return False  # def load(spark, path): return spark.read.parquet(path).collect() builds its own data
+    stmt = ctx.statement(node)
+    return isinstance(stmt, ast.Return) and ctx.enclosing(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) is fn
+
+
 @python_rule("SPK101", "collect-to-driver", "warning", ast.Call)
 def collect_to_driver(node, ctx) -> None:
     f = node.func
@@ -101,8 +121,16 @@ def collect_to_driver(node, ctx) -> None:
     v = spark_value(recv, ctx, name, KINDS.get(name, V.DISTRIBUTED), node)
     if v is None or in_test_code(node, ctx) or isinstance(ctx.statement(node), ast.Assert):
         return
-    if bounded(recv, v, ctx):
+    p0 = ctx.parent(node)
+    # len(x.collect()), x.collect()[0], x.collect()[:n] have strictly cheaper forms (count, first,
+    # take): worth saying even for grouped or driver-sized data, not for provably small data.
+    strict_rewrite = name == "collect" and v.reduced and not v.small and (
+        (isinstance(p0, ast.Subscript) and p0.value is node)
+        or (isinstance(p0, ast.Call) and isinstance(p0.func, ast.Name) and p0.func.id == "len" and p0.args == [node]))
+    if bounded(recv, v, ctx) and not strict_rewrite:
         return
+    if _returned_from_parameter(node, recv, ctx):
+        return  # a helper whose job is to collect its argument: the caller decides the size
     if name in ("collect", "toPandas") and (loop_reported(node, ctx) or round_trip_of(node, ctx) is not None):
         return  # SPK103
     if name == "collect" and collect_emptiness(node, ctx) is not None:

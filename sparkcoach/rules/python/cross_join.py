@@ -118,7 +118,9 @@ def _one_row(expr: ast.AST | None, ctx, depth: int = 0) -> bool:
 
 
 def _smallish(v, expr, ctx) -> bool:
-    return v is not None and (v.small or v.reduced) or _one_row(expr, ctx)
+    # A DataFrame aggregate or distinct is the usual small grid side ("all dates x stores");
+    # an RDD's per-key results are not known to be small.
+    return v is not None and (v.small or (v.reduced and v.kind == V.DATAFRAME)) or _one_row(expr, ctx)
 
 
 def _mixes_frames(ctx) -> bool:

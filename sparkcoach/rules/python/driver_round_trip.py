@@ -178,7 +178,7 @@ def spark_value(expr: ast.AST, ctx, method_name: str | None = None, kinds=V.DIST
         return None
     from_param = v.node is None or isinstance(ctx.parent(v.node), ast.arg)
     if from_param:
-        name = v.name or (expr.id if isinstance(expr, ast.Name) else None)
+        name = expr.id if isinstance(expr, ast.Name) else None
         ann = v.node if v.node is not None else None
         if ann is None and name:
             _, ann = _param_annotation(name, anchor or expr, ctx)

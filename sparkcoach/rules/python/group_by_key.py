@@ -120,6 +120,42 @@ def _is_index(node: ast.AST, p: str, i: int) -> bool:
             and isinstance(node.slice, ast.Constant) and node.slice.value == i)
 
 
+def _through_a_name(node: ast.Call, f: ast.Attribute, ctx) -> None:
+    """``groups = pairs.groupByKey()`` ... ``groups.mapValues(sum)``: reported, without a fix
+    (the rewrite spans two statements, and ``groups`` may have other uses)."""
+    if not isinstance(f.value, ast.Name):
+        return
+    v = ctx.value(f.value)
+    if v is None or v.kind != V.RDD or v.grouped is None:
+        return
+    fn = node.args[0]
+    red = _reduction(fn, ctx) if f.attr == "mapValues" else _pair_reduction(fn, ctx)
+    if red is None:
+        return
+    g = v.grouped
+    recv = ctx.short(g.func.value) if isinstance(g.func, ast.Attribute) else "..."
+    if red == "avg":
+        repl, what = AVERAGE, "an average"
+    else:
+        repl, what = REDUCTIONS[red][0].format(add=ADD), f"`{red}`"
+    name = f.value.id
+    binds = ctx.state.binds.get(name, [])
+    if not binds:
+        return
+    bound_at, unit, span = binds[-1], ctx.unit, ctx.source.method_span(node)
+    message = (f"`{name}` holds `groupByKey()` groups that this {what} reduces per key, so every value "
+               f"was shuffled: build it with `{recv}.{repl}` instead")
+
+    def later() -> None:
+        # Only when the groups serve nothing else (other uses may need every value).
+        uses = [l for l in ctx.loads_after(name, bound_at)
+                if not any(bound_at < b < l.seq for b in ctx.state.binds.get(name, []))]
+        if len(uses) == 1:
+            ctx.report(span, message, unit=unit)
+
+    ctx.on_finish(later)
+
+
 @python_rule("SPK201", "group-by-key", "warning", ast.Call)
 def group_by_key(node: ast.Call, ctx) -> None:
     # node is the call consuming the grouped RDD: <x>.groupByKey(...).mapValues(f) / .map(f)
@@ -129,6 +165,7 @@ def group_by_key(node: ast.Call, ctx) -> None:
     inner = f.value
     if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
             and inner.func.attr == "groupByKey"):
+        _through_a_name(node, f, ctx)
         return
     base = ctx.value(inner.func.value)
     if base is not None and base.kind != V.RDD:

@@ -479,6 +479,24 @@ def _safety(ctx, loop: ast.For, method: str, a0: ast.AST, a1: ast.AST, key: str)
     return not any(n in olds and n != o for o, n in zip(olds, news))
 
 
+_GENERATORS = {"explode", "explode_outer", "posexplode", "posexplode_outer", "inline", "inline_outer", "stack",
+               "json_tuple"}
+
+
+def _has_generator(value: ast.AST) -> bool:
+    """Spark allows one generator per select: such columns cannot share one withColumns."""
+    for n in ast.walk(value):
+        if isinstance(n, ast.Call):
+            f = n.func
+            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if fname in _GENERATORS:
+                return True
+            if fname == "expr" and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
+                if any(g + "(" in n.args[0].value.lower().replace(" (", "(") for g in _GENERATORS):
+                    return True
+    return False
+
+
 @python_rule("SPK504", "with-column-in-loop", "warning", ast.Assign)
 def with_column_in_loop(node: ast.Assign, ctx) -> None:
     value = node.value
@@ -502,6 +520,8 @@ def with_column_in_loop(node: ast.Assign, ctx) -> None:
     a1 = _arg(first, 1, "col" if method == "withColumn" else "new")
     if a0 is None or a1 is None or not _varies(a0, loop):
         return
+    if _has_generator(a1):
+        return  # explode() & co: one generator per projection, and the rows multiply anyway
     if method == "withColumn" and _dynamic_name(a0) and _reads_computed_column(a1):
         return  # each column built from one an earlier iteration made: not one projection
     if isinstance(loop, (ast.For, ast.AsyncFor)) and key.split(".", 1)[0] in _names(loop.target):
