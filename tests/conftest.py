@@ -1,4 +1,5 @@
 import os
+import random
 import sys
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def spark():
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.ui.enabled", "false")
+        .config("spark.ui.enabled", "true")  # on 127.0.0.1 (the bind address): the job capture reads its REST API
+        .config("spark.ui.port", str(random.randint(20000, 60000)))  # a random high port; the next free one
+        .config("spark.port.maxRetries", "64")  # above it if taken (spark.ui.port=0 is not valid)
         .config("spark.sql.execution.arrow.pyspark.enabled", "false")
         .getOrCreate()
     )

@@ -27,7 +27,7 @@ def test_fixture(path):
 
 def test_every_rule_has_a_fixture_with_bad_and_good_code():
     stems = {p.stem for p in FILES}
-    for code in registry.RULES:
+    for code in (r.code for r in registry.all_rules() if r.kind in ("python", "sql")):
         assert code in stems, f"no fixture tests/fixtures/python/{code}.py"
         text = (FILES[0].parent / f"{code}.py").read_text(encoding="utf-8")
         assert any(c == code for _, c, _ in expected_findings(text)), f"{code}: fixture has no bad example"

@@ -22,7 +22,7 @@ class Rule:
     severity: str
     targets: tuple  # ast node types (Python rules) or sqlglot class names (SQL rules)
     check: Callable
-    kind: str = "python"  # "python" | "sql"
+    kind: str = "python"  # "python" | "sql" | "plan" | "lineage" | "runtime"
 
     def __call__(self, *args, **kwargs):
         return self.check(*args, **kwargs)
@@ -75,5 +75,33 @@ def sql_rule(code: str, name: str, severity: str, *targets: str) -> Callable[[Ca
 
     def wrap(fn: Callable) -> Rule:
         return Rule(code, name, severity, tuple(targets), fn, "sql")
+
+    return wrap
+
+
+def plan_rule(code: str, name: str, severity: str, *operators: str) -> Callable[[Callable], Rule]:
+    """Declare a rule over a captured physical plan; targets are operator names
+    (``PlanNode.operator``, e.g. "SortMergeJoin"); the check gets ``(node, ctx)``."""
+
+    def wrap(fn: Callable) -> Rule:
+        return Rule(code, name, severity, tuple(operators), fn, "plan")
+
+    return wrap
+
+
+def lineage_rule(code: str, name: str, severity: str) -> Callable[[Callable], Rule]:
+    """Declare a rule over one captured RDD lineage; the check gets ``(lineage, ctx)``."""
+
+    def wrap(fn: Callable) -> Rule:
+        return Rule(code, name, severity, (), fn, "lineage")
+
+    return wrap
+
+
+def runtime_rule(code: str, name: str, severity: str) -> Callable[[Callable], Rule]:
+    """Declare a rule over the jobs a cell ran; the check gets ``(stage, ctx)`` for every stage."""
+
+    def wrap(fn: Callable) -> Rule:
+        return Rule(code, name, severity, (), fn, "runtime")
 
     return wrap

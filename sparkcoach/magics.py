@@ -1,0 +1,262 @@
+"""``%%sparklint`` and ``%sparkcoach``: thin magics that hand the work to the coach.
+
+The user's cell runs exactly once, in the user's namespace, with normal semantics: the
+last expression is displayed, variables are defined, exceptions propagate unchanged.
+Whatever goes wrong inside the coach becomes a one-line warning.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, Float, Int, List, Unicode, observe
+
+from . import coach
+
+
+def _warn(what: str, exc: BaseException | None = None) -> None:
+    detail = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    print(f"sparkcoach: {what}{detail}".splitlines()[0][:300], file=sys.stderr)
+
+
+@magics_class
+class SparkCoach(Magics):
+    """The Spark coach.  Settings: ``%config SparkCoach.<setting> = ...``."""
+
+    auto = Bool(False, help="Lint every executed cell and show a compact view when there are findings.").tag(
+        config=True)
+    quiet = Bool(False, help="Show the findings view only when there are findings.").tag(config=True)
+    select = List(Unicode(), help="Only these rule codes or prefixes (e.g. ['SPK2', 'SPK350']).").tag(config=True)
+    ignore = List(Unicode(), help="Skip these rule codes or prefixes.").tag(config=True)
+    broadcast_threshold = Int(100 * 1024 * 1024, help="SPK350: a join side smaller than this (bytes) "
+                              "could be broadcast.").tag(config=True)
+    ui_timeout = Float(2.0, help="Seconds to wait for the Spark UI REST API per request.").tag(config=True)
+    history = Int(50, help="Earlier cells read for the names they define.").tag(config=True)
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self._auto_state = None
+        if shell is not None and self not in shell.configurables:
+            shell.configurables.append(self)
+
+    # ------------------------------------------------------------------ settings
+    def _settings(self, select=None, ignore=None) -> coach.CoachSettings:
+        def codes(values):
+            out = []
+            for v in values or ():
+                out.extend(c.strip().upper() for c in str(v).split(",") if c.strip())
+            return tuple(out)
+
+        from . import registry
+
+        sel = codes(select) or codes(self.select)
+        ign = codes(ignore) + codes(self.ignore)
+        known = list(registry.RULES) + ["SPK000"]
+        for c in sel + ign:
+            if not any(k.startswith(c) for k in known):
+                raise UsageError(f"unknown rule code or prefix {c!r}")
+        return coach.CoachSettings(select=sel, ignore=ign, broadcast_threshold=self.broadcast_threshold,
+                                   ui_timeout=self.ui_timeout, history=self.history)
+
+    def _previous_cells(self) -> list[str]:
+        try:
+            raw = list(self.shell.history_manager.input_hist_raw)
+        except Exception:
+            return []
+        return [c for c in raw[1:-1] if c]
+
+    # ------------------------------------------------------------------ %%sparklint
+    @magic_arguments()
+    @argument("--no-run", action="store_true", help="Static lint only: do not run the cell.")
+    @argument("--select", action="append", default=[], help="Only these rule codes or prefixes.")
+    @argument("--ignore", action="append", default=[], help="Skip these rule codes or prefixes.")
+    @argument("--quiet", action="store_true", help="Show the view only when there are findings.")
+    @cell_magic
+    def sparklint(self, line, cell):
+        """Run the cell once, then show what costs time and memory, with rewrites of your own code."""
+        __tracebackhide__ = True  # noqa: F841  (IPython hides this frame in tracebacks)
+        args = parse_argstring(self.sparklint, line)
+        settings = self._settings(args.select, args.ignore)
+        quiet = args.quiet or self.quiet
+        full_cell = f"%%sparklint {line}".rstrip() + "\n" + cell
+        notes: list[str] = []
+        try:
+            static = coach.static_findings(full_cell, self._previous_cells(), settings)
+        except Exception as exc:
+            static = []
+            _warn("static analysis failed", exc)
+        if args.no_run:
+            self._show(coach.CellResult(full_cell, static, None, notes), quiet)
+            return None
+        from .runner import CellRunner
+
+        runner = CellRunner(self.shell, settings)
+        value, error = runner.run(cell, line_offset=1)
+        if isinstance(error, SyntaxError):
+            raise error  # Python's own error; nothing of the coach's
+        try:
+            result = runner.result(full_cell, static, error)
+            self._show(result, quiet)
+        except Exception as exc:
+            _warn("could not show the findings", exc)
+        if error is not None:
+            raise error.with_traceback(error.__traceback__)
+        return value
+
+    # ------------------------------------------------------------------ %sparkcoach
+    @line_magic
+    def sparkcoach(self, line):
+        """%sparkcoach auto on|off | explain EXPR | rules | resources --node-cores N --node-memory M [--nodes K]"""
+        words = shlex.split(line) if line.strip() else []
+        if not words:
+            raise UsageError("usage: %sparkcoach auto on|off | explain EXPR | rules | "
+                             "resources --node-cores N --node-memory SIZE [--nodes K]")
+        cmd, rest = words[0], line.strip()[len(words[0]):].strip()
+        if cmd == "auto":
+            if rest not in ("on", "off"):
+                raise UsageError("usage: %sparkcoach auto on|off")
+            self.auto = rest == "on"
+            print(f"sparkcoach: auto {'on: every cell is linted' if self.auto else 'off'}")
+            return None
+        if cmd == "rules":
+            from . import registry
+
+            for r in registry.all_rules():
+                print(f"{r.code}  {r.name:<34} {r.severity:<7} {registry.status(r.code):<7} {r.summary}")
+            return None
+        if cmd == "explain":
+            if not rest:
+                raise UsageError("usage: %sparkcoach explain EXPR (a DataFrame)")
+            return self._explain(rest)
+        if cmd == "resources":
+            return self._resources(words[1:])
+        raise UsageError(f"unknown %sparkcoach command {cmd!r}: use auto, explain, rules or resources")
+
+    def _explain(self, expr: str):
+        from .capture.session import find_session
+
+        try:
+            df = self.shell.ev(expr)
+        except Exception as exc:
+            raise UsageError(f"could not evaluate {expr!r}: {type(exc).__name__}: {exc}") from None
+        if type(df).__name__ != "DataFrame":
+            raise UsageError(f"{expr!r} is a {type(df).__name__}, not a DataFrame")
+        settings = self._settings()
+        try:
+            info = find_session(self.shell.user_ns)
+            from .capture.model import CellRun
+            from .capture.plan import plan_of
+            from .capture.session import session_conf
+
+            plan = plan_of(df, expr, None)
+            run = CellRun(wall_s=0.0, plans=(plan,), spark=info.kind, conf=session_conf(info))
+            found = coach.runtime_findings(run, settings, [], None)
+            self._show(coach.CellResult(f"%sparkcoach explain {expr}", found, run, []), False)
+        except Exception as exc:
+            _warn("could not analyse the plan", exc)
+        return None
+
+    def _resources(self, words: list[str]):
+        import argparse
+
+        class _P(argparse.ArgumentParser):
+            def error(self, message):
+                raise UsageError(message)
+
+        p = _P(prog="%sparkcoach resources", add_help=False)
+        p.add_argument("--node-cores", type=int, required=True)
+        p.add_argument("--node-memory", required=True)
+        p.add_argument("--nodes", type=int, default=1)
+        args = p.parse_args(words)
+        from . import resources
+        from .capture.session import find_session, session_conf
+
+        try:
+            result = resources.plan_executors(args.node_cores, args.node_memory, args.nodes)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        conf = session_conf(find_session(self.shell.user_ns))
+        print(resources.render(result, resources.compare_with(result, conf)))
+        return None
+
+    # ------------------------------------------------------------------ auto mode
+    @observe("auto")
+    def _auto_changed(self, change) -> None:
+        from .runner import AutoMode
+
+        events = self.shell.events
+        if change["new"] and self._auto_state is None:
+            self._auto_state = AutoMode(self.shell, self._settings, self._show)
+            events.register("pre_run_cell", self._auto_state.pre)
+            events.register("post_run_cell", self._auto_state.post)
+        elif not change["new"] and self._auto_state is not None:
+            for name, fn in (("pre_run_cell", self._auto_state.pre), ("post_run_cell", self._auto_state.post)):
+                try:
+                    events.unregister(name, fn)
+                except ValueError:
+                    pass
+            self._auto_state = None
+
+    # ------------------------------------------------------------------ display
+    def _show(self, result: coach.CellResult, quiet: bool, compact: bool = False) -> None:
+        if quiet and not result.findings:
+            return
+        from IPython.display import display
+
+        from .views.bundle import mime_bundle
+
+        rep = coach.report(result, self.shell.execution_count)
+        data = mime_bundle(rep) if not compact else _compact_bundle(rep)
+        try:
+            from .views.widget import FindingsView, compact as compact_view
+
+            widget = compact_view(rep) if compact else FindingsView(
+                rep, on_insert=lambda text: self.shell.set_next_input(text, replace=False))
+            wb = widget._repr_mimebundle_()
+            if isinstance(wb, tuple):
+                wb = wb[0]
+            view = (wb or {}).get("application/vnd.jupyter.widget-view+json")
+            if view is not None:
+                data = {**data, "application/vnd.jupyter.widget-view+json": view}
+        except Exception:
+            pass  # no widget frontend: the static renderings carry it
+        display(data, raw=True)
+
+
+def _compact_bundle(rep: dict) -> dict:
+    from .views import html, text
+    from .views.bundle import MIME
+
+    return {MIME: rep, "text/plain": text.render(rep, compact=True), "text/html": html.render(rep, compact=True)}
+
+
+def load(ipython) -> None:
+    from .capture.session import find_session
+
+    magics = SparkCoach(shell=ipython)
+    ipython.register_magics(magics)
+    ipython._sparkcoach_magics = magics
+    try:
+        seen = find_session(ipython.user_ns).describe()
+    except Exception:
+        seen = "Spark not inspected"
+    print(f"sparkcoach: %%sparklint, %sparkcoach auto|explain|rules|resources ready; sees {seen}")
+
+
+def unload(ipython) -> None:
+    magics = getattr(ipython, "_sparkcoach_magics", None)
+    if magics is None:
+        return
+    magics.auto = False  # unregisters the run hooks
+    mm = ipython.magics_manager
+    mm.magics["cell"].pop("sparklint", None)
+    mm.magics["line"].pop("sparkcoach", None)
+    mm.registry.pop(type(magics).__name__, None)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)
+    del ipython._sparkcoach_magics

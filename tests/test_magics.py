@@ -1,0 +1,204 @@
+"""The magics through a real IPython InteractiveShell and a real local SparkSession."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from sparkcoach.views.bundle import MIME
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def ip(spark):
+    shell = InteractiveShell.instance()
+    shell.user_ns["spark"] = spark
+    shell.user_ns["sc"] = spark.sparkContext
+    with capture_output() as out:
+        shell.run_cell("%load_ext sparkcoach", store_history=True)
+    shell._load_output = out.stdout
+    yield shell
+    shell.run_cell("%unload_ext sparkcoach")
+
+
+def run(ip, code):
+    """Run a cell as a notebook would; returns (ExecutionResult, captured output)."""
+    with capture_output() as out:
+        result = ip.run_cell(code, store_history=True)
+    return result, out
+
+
+def payloads(out):
+    return [o.data[MIME] for o in out.outputs if MIME in o.data]
+
+
+def codes(out):
+    return sorted({f["code"] for p in payloads(out) for f in p["findings"]})
+
+
+def _ids(sc):
+    """Every job id of this application so far (ids are sequential; the tracker keeps recent ones)."""
+    st = sc.statusTracker()
+    seen = []
+    i = 0
+    misses = 0
+    while misses < 50:
+        if st.getJobInfo(i) is not None:
+            seen.append(i)
+            misses = 0
+        else:
+            misses += 1
+        i += 1
+    return seen
+
+
+def test_load_prints_one_line_naming_the_spark_it_sees(ip):
+    lines = [l for l in ip._load_output.splitlines() if l.strip()]
+    assert len(lines) == 1 and "%%sparklint" in lines[0] and "classic local" in lines[0]
+
+
+def test_cell_runs_exactly_once_with_normal_semantics(ip):
+    ip.user_ns["calls"] = 0
+    result, out = run(ip, "%%sparklint\ncalls += 1\nanswer = 40 + 2\nanswer")
+    assert result.success
+    assert ip.user_ns["calls"] == 1 and ip.user_ns["answer"] == 42
+    assert result.result == 42  # the last expression is the cell's value (displayed as Out[n])
+    assert payloads(out), "the findings view is shown under the cell"
+
+
+def test_trailing_semicolon_suppresses_the_value(ip):
+    result, _ = run(ip, "%%sparklint\nx_semi = 5\nx_semi;")
+    assert result.result is None and ip.user_ns["x_semi"] == 5
+
+
+def test_user_exception_propagates_unchanged_and_static_findings_still_show(ip):
+    code = ("%%sparklint\n"
+            "pairs = sc.parallelize([('a', 1), ('b', 2)])\n"
+            "counts = pairs.groupByKey().mapValues(sum)\n"
+            "1 / 0\n")
+    result, out = run(ip, code)
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert "SPK201" in codes(out)
+    assert "counts" in ip.user_ns  # lines before the error ran
+
+
+def test_syntax_error_is_pythons_own(ip):
+    result, out = run(ip, "%%sparklint\ndef broken(:\n    pass\n")
+    err = result.error_in_exec or result.error_before_exec
+    assert isinstance(err, SyntaxError)
+    assert not payloads(out)
+
+
+def test_no_run_only_lints(ip):
+    ip.user_ns.pop("never_defined", None)
+    result, out = run(ip, "%%sparklint --no-run\nnever_defined = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
+    assert result.success and "never_defined" not in ip.user_ns
+    assert codes(out) == ["SPK201"]
+    f = payloads(out)[0]["findings"][0]
+    assert f["line"] == 2  # lines count within the cell, the %%sparklint line being line 1
+    assert f["rewrite"]["cell"].endswith("mapValues(lambda _: 1).reduceByKey(lambda a, b: a + b)\n")
+
+
+def test_select_ignore_and_quiet(ip):
+    code = "%%sparklint --no-run --ignore SPK201 --quiet\nx = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n"
+    _, out = run(ip, code)
+    assert payloads(out) == []
+    result, _ = run(ip, "%%sparklint --select NOPE\nx = 1\n")
+    assert not result.success and "unknown rule code" in str(result.error_in_exec)
+
+
+def test_capture_starts_no_job_of_its_own(ip, spark):
+    code = ("people = spark.range(200000).selectExpr('id', 'id % 50 AS state_id')\n"
+            "states = spark.createDataFrame([(i, f's{i}') for i in range(50)], ['state_id', 'name'])\n"
+            "joined = people.join(states, 'state_id')\n"
+            "joined.count()\n")
+    before = _ids(spark.sparkContext)
+    run(ip, code)
+    plain = len(_ids(spark.sparkContext)) - len(before)
+    before = _ids(spark.sparkContext)
+    result, out = run(ip, "%%sparklint\n" + code)
+    with_magic = len(_ids(spark.sparkContext)) - len(before)
+    assert result.success and plain >= 1
+    assert with_magic == plain
+    summary = payloads(out)[0]["summary"]
+    assert summary["jobs"] == plain and summary["wall_s"] > 0
+
+
+def test_plans_of_the_dataframes_the_cell_built_are_shown(ip):
+    code = ("%%sparklint\n"
+            "people = spark.range(200000).selectExpr('id', 'id % 50 AS state_id')\n"
+            "states = spark.createDataFrame([(i, f's{i}') for i in range(50)], ['state_id', 'name'])\n"
+            "joined = people.join(states, 'state_id')\n")
+    result, out = run(ip, code)
+    rep = payloads(out)[0]
+    names = [p["name"] for p in rep["plans"]]
+    assert "joined" in names
+    joined = next(p for p in rep["plans"] if p["name"] == "joined")
+    assert joined["line"] == 4
+    assert "SPK301" in codes(out)  # the static half: a list-built side with no size estimate
+
+
+def test_user_namespace_is_not_rebound(ip):
+    before = set(ip.user_ns)
+    run(ip, "%%sparklint\nmine = 1\n")
+    added = set(ip.user_ns) - before
+    assert added <= {"mine", "_", "__", "___", "_i", "_ii", "_iii"} | {k for k in added if k.startswith(("_i", "_"))}
+
+
+def test_internal_errors_are_one_line_warnings(ip, monkeypatch):
+    from sparkcoach import coach
+
+    def boom(*a, **k):
+        raise RuntimeError("capture exploded\nsecond line")
+
+    monkeypatch.setattr(coach, "runtime_findings", boom)
+    result, out = run(ip, "%%sparklint\nvalue_kept = 7\nvalue_kept\n")
+    assert result.success and result.result == 7
+    warn = [l for l in out.stderr.splitlines() if l.startswith("sparkcoach:")]
+    assert len(warn) == 1 and "capture exploded" in warn[0]
+
+
+def test_auto_mode_lints_every_cell_and_shows_only_findings(ip):
+    run(ip, "%sparkcoach auto on")
+    _, clean = run(ip, "clean_value = 1 + 1\n")
+    _, noisy = run(ip, "auto_counts = sc.parallelize([('a', 1)]).groupByKey().mapValues(sum)\n")
+    run(ip, "%sparkcoach auto off")
+    _, after = run(ip, "auto_counts2 = sc.parallelize([('a', 1)]).groupByKey().mapValues(sum)\n")
+    assert payloads(clean) == []
+    assert codes(noisy) == ["SPK201"]
+    assert payloads(after) == []
+
+
+def test_config_traits(ip):
+    run(ip, "%config SparkCoach.ignore = ['SPK201']")
+    _, out = run(ip, "%%sparklint --no-run\nx = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
+    run(ip, "%config SparkCoach.ignore = []")
+    assert "SPK201" not in codes(out)
+
+
+def test_rules_and_resources_commands(ip):
+    _, out = run(ip, "%sparkcoach rules")
+    assert "SPK201" in out.stdout and "SPK350" in out.stdout
+    _, out = run(ip, "%sparkcoach resources --node-cores 16 --node-memory 64g --nodes 6")
+    assert "--num-executors" in out.stdout and "--executor-cores" in out.stdout
+    result, _ = run(ip, "%sparkcoach resources --node-cores x")
+    assert not result.success
+
+
+def test_explain_analyses_without_running_a_job(ip, spark):
+    prep, _ = run(ip, "left_e = spark.range(1000)\nright_e = spark.range(10).withColumnRenamed('id', 'k')\n"
+                      "exp_df = left_e.join(right_e, left_e.id > right_e.k)")
+    assert prep.success
+    before = _ids(spark.sparkContext)
+    result, out = run(ip, "%sparkcoach explain exp_df")
+    assert result.success and _ids(spark.sparkContext) == before
+    assert payloads(out) and payloads(out)[0]["plans"]
+
+
+def test_payload_is_valid_json(ip):
+    _, out = run(ip, "%%sparklint --no-run\nx = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
+    json.dumps(payloads(out)[0])
