@@ -9,6 +9,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from sparkcoach.views.bundle import MIME
+from servers import connect_server, connect_session  # noqa: F401,E402  (fixtures: a real Spark Connect server)
 
 pytestmark = pytest.mark.spark
 
@@ -202,3 +203,42 @@ def test_explain_analyses_without_running_a_job(ip, spark):
 def test_payload_is_valid_json(ip):
     _, out = run(ip, "%%sparklint --no-run\nx = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
     json.dumps(payloads(out)[0])
+
+
+def test_under_spark_connect(ip, connect_session):
+    """The same magic against a real Spark Connect server: plans from explain text, jobs by tag."""
+    classic = ip.user_ns["spark"]
+    ip.user_ns["spark"] = connect_session
+    try:
+        code = ("%%sparklint\n"
+                "orders = spark.range(100000).selectExpr('id', 'id % 20 AS k')\n"
+                "keys = spark.sql('SELECT id AS k, id * 2 AS v FROM range(20)')\n"
+                "totals = orders.join(keys, 'k').groupBy('v').count()\n"
+                "n = totals.count()\n"
+                "n\n")
+        result, out = run(ip, code)
+    finally:
+        ip.user_ns["spark"] = classic
+    assert result.success and result.result == 20
+    rep = payloads(out)[0]
+    assert rep["summary"]["spark"] == "connect"
+    assert [p["name"] for p in rep["plans"]] == ["totals"]
+    assert rep["plans"][0]["source"] == "explain" and rep["plans"][0]["line"] == 4
+
+
+def test_a_stopped_session_still_shows_static_findings(ip):
+    class Stopped:  # a SparkSession whose context is gone, as after spark.stop()
+        pass
+
+    from pyspark.sql import SparkSession
+
+    stopped = SparkSession.__new__(SparkSession)
+    stopped._sc = type("SC", (), {"_jsc": None})()
+    classic = ip.user_ns["spark"]
+    ip.user_ns["spark"] = stopped
+    try:
+        result, out = run(ip, "%%sparklint\nx_stopped = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
+    finally:
+        ip.user_ns["spark"] = classic
+    assert result.success
+    assert codes(out) == ["SPK201"]

@@ -64,6 +64,14 @@ ACTIONS = {"collect", "count", "show", "toPandas", "take", "first", "head", "tai
            "countByKey", "saveAsTextFile", "display", "writeTo", "checkpoint", "cache", "persist"}
 
 
+def _grouped_count(call: ast.Call) -> bool:
+    """``df.groupBy(k).count()`` is a transformation, not the ``count()`` action."""
+    f = call.func
+    return (isinstance(f, ast.Attribute) and f.attr == "count" and isinstance(f.value, ast.Call)
+            and isinstance(f.value.func, ast.Attribute)
+            and f.value.func.attr in ("groupBy", "groupby", "rollup", "cube", "pivot", "groupingSets"))
+
+
 def intermediates(code: str) -> set[str]:
     """Names the cell assigns and then only feeds into other assignments (``people`` in
     ``joined = people.join(states)``): their plans are inside the later one's, so capturing
@@ -78,7 +86,8 @@ def intermediates(code: str) -> set[str]:
         if not isinstance(stmt, ast.stmt) or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        calls = {n.func.attr for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        calls = {n.func.attr for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and not _grouped_count(n)}
         if isinstance(stmt, ast.Assign) and not (calls & ACTIONS):
             fed |= names
         elif not isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):

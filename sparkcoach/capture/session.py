@@ -41,6 +41,10 @@ def find_session(user_ns: dict | None = None) -> SparkInfo:
     if "pyspark" not in sys.modules:
         return SparkInfo("none")
     candidates = []
+    for name in ("spark", "session", "ss"):  # the session the user's code names comes first
+        obj = (user_ns or {}).get(name)
+        if obj is not None and type(obj).__name__ == "SparkSession":
+            candidates.append(obj)
     try:
         from pyspark.sql import SparkSession
 
@@ -49,10 +53,6 @@ def find_session(user_ns: dict | None = None) -> SparkInfo:
             candidates.append(active)
     except Exception:
         pass
-    for name in ("spark", "session", "ss"):
-        obj = (user_ns or {}).get(name)
-        if obj is not None and type(obj).__name__ == "SparkSession":
-            candidates.append(obj)
     for obj in (user_ns or {}).values():
         if type(obj).__name__ == "SparkSession" and type(obj).__module__.startswith("pyspark"):
             candidates.append(obj)
