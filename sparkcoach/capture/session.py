@@ -31,6 +31,31 @@ class SparkInfo:
         return f"{self.kind} Spark ({self.detail})" if self.detail else f"{self.kind} Spark"
 
 
+CONNECT_TIMEOUT = 2.0  # seconds to wait for a Spark Connect server to answer
+
+
+def _within(fn, seconds: float):
+    """``fn()``, or TimeoutError after ``seconds`` (the call goes on in a daemon thread)."""
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="sparkcoach-connect-probe", daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def _is_connect(obj) -> bool:
     return type(obj).__module__.startswith("pyspark.sql.connect")
 
@@ -56,6 +81,8 @@ def find_session(user_ns: dict | None = None) -> SparkInfo:
     for obj in (user_ns or {}).values():
         if type(obj).__name__ == "SparkSession" and type(obj).__module__.startswith("pyspark"):
             candidates.append(obj)
+    unique = {id(s): s for s in reversed(candidates)}  # each session probed once, first mention first
+    candidates = sorted(unique.values(), key=lambda s: next(i for i, c in enumerate(candidates) if c is s))
     for s in candidates:
         info = describe_session(s)
         if info.kind != "stopped":
@@ -67,8 +94,8 @@ def describe_session(s) -> SparkInfo:
     try:
         if _is_connect(s):
             url = getattr(getattr(s, "client", None), "_builder", None)
-            try:
-                version = s.version  # a round trip to the server: fails if it went away
+            try:  # a round trip to the server; bounded: the client would retry for minutes
+                version = _within(lambda: s.version, CONNECT_TIMEOUT)
             except Exception:
                 return SparkInfo("stopped", s, "Spark Connect server not reachable")
             return SparkInfo("connect", s, f"Spark {version}" + (f", {url.url}" if hasattr(url, "url") else ""))
