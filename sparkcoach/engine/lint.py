@@ -88,14 +88,20 @@ def lint_cells(cells: Sequence[str], path: str = "<notebook>", *, settings: Sett
     ``cells`` hold each code cell's text (IPython syntax allowed); findings carry the
     0-based index among code cells (or ``cell_ids[i]``) and lines within the cell.
     """
+    ids = cell_ids if cell_ids is not None else range(len(cells))
+    return _lint_pieces([(index, 0, text) for index, text in zip(ids, cells)], path, settings)
+
+
+def _lint_pieces(pieces, path: str, settings: Settings | None) -> list[Finding]:
+    """Lint (cell, lines before it, text) pieces in order with one analyzer: later pieces see the
+    names earlier ones defined; a piece that does not parse gives one SPK000 and is skipped."""
     analyzer = _analyzer(settings)
     out: list[Finding] = []
-    for i, text in enumerate(cells):
-        index = cell_ids[i] if cell_ids is not None else i
+    for cell, offset, text in pieces:
         code = cell_to_python(text)
         if code.python is None:
             continue
-        unit = Unit(Source(code.python), path, index, code.line_offset)
+        unit = Unit(Source(code.python), path, cell, offset + code.line_offset)
         try:
             tree = _parse(code.python)
         except SyntaxError as exc:
@@ -153,23 +159,7 @@ def lint_file_source(text: str, path: str = "<file>", *, settings: Settings | No
             pass
     if chunks is None:
         return lint_source(text, path, settings=settings)
-    analyzer = _analyzer(settings)
-    out: list[Finding] = []
-    for start, chunk in chunks:
-        code = cell_to_python(chunk)
-        if code.python is None:
-            continue
-        unit = Unit(Source(code.python), path, None, start + code.line_offset)
-        try:
-            tree = _parse(code.python)
-        except SyntaxError as exc:
-            out.extend(_syntax_error(exc, unit, settings))
-            continue
-        except ValueError:
-            continue
-        analyzer.run(tree, unit)
-    out.extend(analyzer.finish())
-    return sorted(out, key=Finding.sort_key)
+    return _lint_pieces([(None, start, chunk) for start, chunk in chunks], path, settings)
 
 
 def file_source_parses(text: str) -> bool:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import arguments, ident, plan_name
+from .redundant_exchange import arguments, closing_paren, ident, plan_name
 
 _CALL_HEAD = re.compile(r"([A-Za-z_<][\w<>.]*)\(")
 
@@ -59,24 +59,12 @@ def udf_names(node) -> list[str]:
     listed = a[1:end] if end > 0 else a[1:]
     names: list[str] = []
     for m in _CALL_HEAD.finditer(listed):
-        close = _closing(listed, m.end() - 1)
+        close = closing_paren(listed, m.end() - 1)
         if close < 0:
             continue
         if re.match(r"#\d+", listed[close + 1:]) and m.group(1) not in names:
             names.append(m.group(1))
     return names
-
-
-def _closing(s: str, i: int) -> int:
-    depth = 0
-    for j in range(i, len(s)):
-        if s[j] == "(":
-            depth += 1
-        elif s[j] == ")":
-            depth -= 1
-            if depth == 0:
-                return j
-    return -1
 
 
 def builtin_for(name: str, ctx) -> str | None:

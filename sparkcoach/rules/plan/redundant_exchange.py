@@ -259,12 +259,13 @@ def split_top(expr: str, sep: str) -> list[str]:
 
 
 def strip_parens(e: str) -> str:
-    while e.startswith("(") and e.endswith(")") and _closing(e, 0) == len(e) - 1:
+    while e.startswith("(") and e.endswith(")") and closing_paren(e, 0) == len(e) - 1:
         e = e[1:-1].strip()
     return e
 
 
-def _closing(s: str, i: int) -> int:
+def closing_paren(s: str, i: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``i``; -1 when unbalanced."""
     depth = 0
     for j in range(i, len(s)):
         if s[j] == "(":
@@ -292,7 +293,7 @@ def partitioning(node) -> tuple[str, list[str], int | None, str]:
         return "roundrobin", [], int(m.group(1)), origin
     m = re.match(r"\s*(hashpartitioning|rangepartitioning)\(", a)
     if m:
-        end = _closing(a, a.index("("))
+        end = closing_paren(a, a.index("("))
         inner = a[a.index("(") + 1:end]
         parts = split_commas(inner)
         count = int(parts[-1]) if parts and parts[-1].strip().isdigit() else None
