@@ -32,6 +32,7 @@ class CellResult:
     findings: list[Finding]
     run: CellRun | None
     notes: list[str] = field(default_factory=list)
+    marks: object = None  # engine.plan.Marks: the plan nodes and RDDs the findings point at
 
 
 def static_findings(cell: str, previous: list[str], settings: CoachSettings) -> list[Finding]:
@@ -79,13 +80,21 @@ def _cell_lines(lin: CapturedLineage, filename: str | None, line_offset: int) ->
     return replace(lin, nodes=nodes)
 
 
-def runtime_findings(run: CellRun, settings: CoachSettings, static: list[Finding], cell_index: int | None):
+def runtime_findings(run: CellRun, settings: CoachSettings, static: list[Finding], cell_index: int | None,
+                     marks=None):
+    """The plan, lineage and runtime rules' findings (``marks``: an ``engine.plan.Marks`` to fill)."""
     from .engine.plan import PlanSettings, check_run
 
     rules = _selected(settings, ("plan", "lineage", "runtime"))
     found = check_run(run, rules, settings=PlanSettings(broadcast_threshold=settings.broadcast_threshold),
-                      path="<cell>", cell=cell_index, static=static)
+                      path="<cell>", cell=cell_index, static=static, marks=marks)
     return found
+
+
+def new_marks():
+    from .engine.plan import Marks
+
+    return Marks()
 
 
 def merge(static: list[Finding], dynamic: list[Finding]) -> list[Finding]:
@@ -155,22 +164,42 @@ def report(result: CellResult, execution_count: int | None = None) -> dict:
         "notes": list(result.notes) + (list(run.notes) if run else []),
         "spark": run.spark if run else "not run",
     }
+    marks = result.marks
+    shown = {f.code for f in result.findings}
     plans = []
-    for p in (run.plans if run else ()):
-        codes = sorted({f.code for f in result.findings if f.line == p.line and f.code[3] in "235"
-                        and int(f.code[4:]) >= 50})
-        flagged = [{"id": n.id, "codes": codes} for n in p.root.walk()
-                   if n.id is not None and codes and n.details.get("flagged")]
+    for i, p in enumerate(run.plans if run else ()):
+        flagged = []
+        for path, codes in sorted((marks.plans.get(i, {}) if marks else {}).items()):
+            codes = sorted(c for c in codes if c in shown)
+            if codes:
+                node = _at(p.root, path)
+                entry = {"path": list(path), "codes": codes}
+                if node is not None and node.id is not None:
+                    entry["id"] = node.id
+                flagged.append(entry)
         plans.append({"name": p.name, "line": p.line, "text": p.text, "tree": p.root.to_dict(),
                       "flagged": flagged, "adaptive": p.adaptive, "final": p.final, "source": p.source})
     lineages = []
-    for l in (run.lineages if run else ()):
-        lineages.append({"name": l.name, "line": l.line, "text": l.text,
-                         "nodes": [{"name": n.name, "id": n.id, "call": n.call, "partitions": n.partitions,
-                                    "stage": n.stage, "line": n.line, "file": n.file} for n in l.nodes]})
+    for i, l in enumerate(run.lineages if run else ()):
+        entry = {"name": l.name, "line": l.line, "text": l.text,
+                 "nodes": [{"name": n.name, "id": n.id, "call": n.call, "partitions": n.partitions,
+                            "stage": n.stage, "line": n.line, "file": n.file} for n in l.nodes]}
+        rdds = sorted(marks.lineages.get(i, ())) if marks else []
+        if rdds:
+            entry["flagged"] = rdds
+        lineages.append(entry)
     return {"version": 1,
             "cell": {"source": result.cell, "index": None, "execution_count": execution_count},
             "summary": summary, "findings": findings, "plans": plans, "lineages": lineages, "measurements": []}
+
+
+def _at(root, path):
+    node = root
+    for i in path:
+        if i >= len(node.children):
+            return None
+        node = node.children[i]
+    return node
 
 
 def now() -> float:

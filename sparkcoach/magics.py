@@ -155,8 +155,9 @@ class SparkCoach(Magics):
 
             plan = plan_of(df, expr, None)
             run = CellRun(wall_s=0.0, plans=(plan,), spark=info.kind, conf=session_conf(info))
-            found = coach.runtime_findings(run, settings, [], None)
-            self._show(coach.CellResult(f"%sparkcoach explain {expr}", found, run, []), False)
+            marks = coach.new_marks()
+            found = coach.runtime_findings(run, settings, [], None, marks)
+            self._show(coach.CellResult(f"%sparkcoach explain {expr}", found, run, [], marks), False)
         except Exception as exc:
             _warn("could not analyse the plan", exc)
         return None

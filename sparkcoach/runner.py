@@ -120,13 +120,14 @@ class CellRunner:
         notes = self.watch.notes
         findings = list(static)
         run = None
+        marks = coach.new_marks()
         try:
             run = self.watch.capture(self.body, self.line_offset, self.filename)
-            dynamic = coach.runtime_findings(run, self.settings, findings, None)
+            dynamic = coach.runtime_findings(run, self.settings, findings, None, marks)
             findings = coach.merge(findings, dynamic)
         except Exception as exc:
             _warn("capture failed", exc)
-        return coach.CellResult(full_cell, findings, run, notes)
+        return coach.CellResult(full_cell, findings, run, notes, marks)
 
 
 def _ends_with_semicolon(code: str) -> bool:
@@ -182,8 +183,9 @@ class AutoMode:
             except Exception:
                 pass
             run = watch.capture(raw, 0, filename)
-            findings = coach.merge(static, coach.runtime_findings(run, settings, static, None))
+            marks = coach.new_marks()
+            findings = coach.merge(static, coach.runtime_findings(run, settings, static, None, marks))
             if findings:
-                self.show(coach.CellResult(raw, findings, run, watch.notes), True, compact=True)
+                self.show(coach.CellResult(raw, findings, run, watch.notes, marks), True, compact=True)
         except Exception as exc:
             _warn("auto mode failed on this cell", exc)

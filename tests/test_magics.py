@@ -143,6 +143,27 @@ def test_plans_of_the_dataframes_the_cell_built_are_shown(ip):
     assert "SPK301" in codes(out)  # the static half: a list-built side with no size estimate
 
 
+def test_flagged_plan_nodes_are_marked_in_the_report(ip):
+    """The operator a plan rule flagged is named by its path in the tree (and its id when known)."""
+    code = ("%%sparklint\n"
+            "lhs = spark.range(200000).withColumnRenamed('id', 'a')\n"
+            "rhs = spark.range(5000).withColumnRenamed('id', 'b')\n"
+            "pairs = lhs.join(rhs, (lhs.a < rhs.b) | (lhs.a == rhs.b + 1))\n")
+    _, out = run(ip, code)
+    rep = payloads(out)[0]
+    assert "SPK351" in codes(out)
+    plan = next(p for p in rep["plans"] if p["name"] == "pairs")
+    assert plan["flagged"], plan
+    for entry in plan["flagged"]:
+        node = plan["tree"]
+        for i in entry["path"]:
+            node = node["children"][i]
+        assert entry["codes"] == ["SPK351"]
+        assert node["operator"] in ("BroadcastNestedLoopJoin", "CartesianProduct")
+    text = "".join(o.data.get("text/plain") or "" for o in out.outputs if MIME in o.data)
+    assert any("NestedLoopJoin" in l or "CartesianProduct" in l for l in text.splitlines() if "\u25c0 SPK351" in l)
+
+
 def test_user_namespace_is_not_rebound(ip):
     before = set(ip.user_ns)
     run(ip, "%%sparklint\nmine = 1\n")

@@ -20,7 +20,7 @@ import pytest
 
 from sparkcoach import registry
 from sparkcoach.capture.model import CapturedPlan, CellRun
-from sparkcoach.engine.plan import PlanSettings, check_run
+from sparkcoach.engine.plan import Marks, PlanSettings, check_run
 from sparkcoach.findings import Finding
 
 PLAN_CODES = ("SPK250", "SPK251", "SPK252", "SPK253", "SPK350", "SPK351", "SPK352", "SPK450", "SPK550")
@@ -338,8 +338,11 @@ def test_spk253_group_by_key_in_an_imported_module(sc, helpers_module):
     pairs = sc.parallelize([(i % 3, i) for i in range(30)], 2)
     lin = lineage(helpers_module.totals(pairs), "counts", 2)
     assert any(n.call.startswith("groupByKey at ") and n.file == helpers_module.__file__ for n in lin.nodes)
-    found = check("SPK253", lineages=[lin])
+    marks = Marks()
+    found = check_run(CellRun(wall_s=0, lineages=(lin,)), [registry.get("SPK253")], marks=marks)
     assert lines(found) == [("SPK253", 2)]
+    flagged = [n for n in lin.nodes if n.id in marks.lineages[0]]  # the view marks the groupByKey RDD
+    assert flagged and all(n.call.startswith("groupByKey at ") for n in flagged)
     msg = found[0].message
     assert msg.startswith("`counts` is built with a `groupByKey` shuffle at ")
     assert "spk253_helpers.py:2: " in msg and "reduceByKey(lambda a, b: a + b)" in msg

@@ -42,6 +42,11 @@ class PlanContext:
         self.plan: CapturedPlan | None = None
         self.lineage: CapturedLineage | None = None
         self.parents: dict[int, PlanNode] = {}
+        self.node: PlanNode | None = None  # the plan node being checked
+        self.paths: dict[int, tuple[int, ...]] = {}  # id(node) -> its path of child indexes in ctx.plan
+        self.marks = Marks()
+        self._plan_index = -1
+        self._lineage_index = -1
         self._seen: set[tuple] = set()
 
     @property
@@ -57,12 +62,22 @@ class PlanContext:
             yield p
             p = self.parent(p)
 
-    def report(self, message: str, line: int | None = None, fix: Fix | None = None, key: object = None) -> None:
+    def report(self, message: str, line: int | None = None, fix: Fix | None = None, key: object = None,
+               node: PlanNode | None = None, rdd: int | None = None) -> None:
         """Report the current rule, at ``line`` of the cell (default: the line that built the
-        DataFrame or RDD being checked).  ``key`` de-duplicates repeats of one problem."""
+        DataFrame or RDD being checked).  ``key`` de-duplicates repeats of one problem.
+
+        The plan node being checked is marked as flagged in the views (``node``: mark another
+        node of the same plan instead); ``rdd``: the id of the RDD to mark in a lineage."""
         rule = self.rule
         if rule is None:
             return
+        if self.plan is not None:
+            path = self.paths.get(id(node if node is not None else self.node))
+            if path is not None:
+                self.marks.plans.setdefault(self._plan_index, {}).setdefault(path, set()).add(rule.code)
+        if self.lineage is not None and rdd is not None:
+            self.marks.lineages.setdefault(self._lineage_index, set()).add(int(rdd))
         if line is None:
             line = (self.plan.line if self.plan else self.lineage.line if self.lineage else None) or 1
         dedup = (rule.code, key if key is not None else message)
@@ -73,10 +88,33 @@ class PlanContext:
                                      cell=self.cell, fix=fix, doc=rule.why))
 
 
+@dataclass
+class Marks:
+    """What the findings point at, for the views: per captured plan (by index in ``run.plans``)
+    the flagged nodes' paths (child indexes from the root) with the codes that flagged them; per
+    captured lineage (by index in ``run.lineages``) the flagged RDD ids."""
+
+    plans: dict[int, dict[tuple[int, ...], set[str]]] = field(default_factory=dict)
+    lineages: dict[int, set[int]] = field(default_factory=dict)
+
+
+def _paths(root: PlanNode) -> dict[int, tuple[int, ...]]:
+    out: dict[int, tuple[int, ...]] = {}
+    stack: list[tuple[PlanNode, tuple[int, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        out.setdefault(id(node), path)
+        stack.extend((c, path + (i,)) for i, c in enumerate(node.children))
+    return out
+
+
 def check_run(run: CellRun, rules: Iterable[Rule], *, settings: PlanSettings | None = None, path: str = "<cell>",
-              cell: int | None = None, static: Iterable[Finding] = ()) -> list[Finding]:
-    """Findings of the plan, lineage and runtime rules over one captured cell run."""
+              cell: int | None = None, static: Iterable[Finding] = (), marks: Marks | None = None) -> list[Finding]:
+    """Findings of the plan, lineage and runtime rules over one captured cell run
+    (``marks``, when given, receives the plan nodes and RDDs the findings point at)."""
     ctx = PlanContext(run, settings or PlanSettings(), path, cell, static)
+    if marks is not None:
+        ctx.marks = marks
     plan_rules: dict[str, list[Rule]] = {}
     lineage_rules: list[Rule] = []
     runtime_rules: list[Rule] = []
@@ -88,19 +126,21 @@ def check_run(run: CellRun, rules: Iterable[Rule], *, settings: PlanSettings | N
             lineage_rules.append(r)
         elif r.kind == "runtime":
             runtime_rules.append(r)
-    for plan in run.plans:
-        ctx.plan, ctx.lineage = plan, None
+    for index, plan in enumerate(run.plans):
+        ctx.plan, ctx.lineage, ctx._plan_index = plan, None, index
         ctx.parents = {}
+        ctx.paths = _paths(plan.root)
         for node in plan.root.walk():
             for c in node.children:
                 ctx.parents[id(c)] = node
         for node in plan.root.walk():
+            ctx.node = node
             for r in plan_rules.get(node.operator, []) + plan_rules.get("*", []):
                 ctx.rule = r
                 _guard(r, node, ctx)
-    ctx.plan = None
-    for lineage in run.lineages:
-        ctx.lineage = lineage
+    ctx.plan, ctx.node, ctx.paths = None, None, {}
+    for index, lineage in enumerate(run.lineages):
+        ctx.lineage, ctx._lineage_index = lineage, index
         for r in lineage_rules:
             ctx.rule = r
             _guard(r, lineage, ctx)

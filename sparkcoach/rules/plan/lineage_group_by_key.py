@@ -113,4 +113,4 @@ def lineage_group_by_key(lineage, ctx) -> None:
         at = f"{where}, line {line}" if where == "an earlier cell" else f"{where}:{line}"
         name = f"`{lineage.name}`" if lineage.name else "this RDD"
         ctx.report(f"{name} is built with a `groupByKey` shuffle at {at}: {hits[0].message}",
-                   key=("SPK253", path, line))
+                   key=("SPK253", path, line), rdd=node.id)
