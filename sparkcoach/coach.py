@@ -24,6 +24,7 @@ class CoachSettings:
     broadcast_threshold: int = 100 * 1024 * 1024
     ui_timeout: float = 2.0
     history: int = 50  # earlier cells read for names they define
+    spark_ui: str = ""  # the Spark UI's address ("http://host:4040"); "" = the session's own, or a guess
 
 
 @dataclass
@@ -33,6 +34,7 @@ class CellResult:
     run: CellRun | None
     notes: list[str] = field(default_factory=list)
     marks: object = None  # engine.plan.Marks: the plan nodes and RDDs the findings point at
+    measurements: list = field(default_factory=list)  # measure.model.Measurement, one per measured rewrite
 
 
 def static_findings(cell: str, previous: list[str], settings: CoachSettings) -> list[Finding]:
@@ -44,7 +46,7 @@ def _selected(settings: CoachSettings, kinds: tuple[str, ...]):
 
 
 def capture(info, user_ns: dict, before: dict, body: str, line_offset: int, filename: str | None,
-            wall_s: float, jobs, job_sources, job_notes, notes: list[str]) -> CellRun:
+            wall_s: float, jobs, job_sources, job_notes, notes: list[str], queries=()) -> CellRun:
     """Plans and lineage of the DataFrames/RDDs the cell touched (no Spark job is started)."""
     from .capture.namespace import touched
     from .capture.session import session_conf
@@ -68,7 +70,8 @@ def capture(info, user_ns: dict, before: dict, body: str, line_offset: int, file
                 notes.append(f"could not capture the plan of `{name}`: {type(exc).__name__}: {exc}"[:200])
     conf = session_conf(info)
     return CellRun(wall_s=wall_s, jobs=tuple(jobs), plans=tuple(plans), lineages=tuple(lineages),
-                   sources=tuple(job_sources), notes=tuple(job_notes) + tuple(notes), spark=info.kind, conf=conf)
+                   sources=tuple(job_sources), notes=tuple(job_notes) + tuple(notes), spark=info.kind, conf=conf,
+                   queries=tuple(queries))
 
 
 def _cell_lines(lin: CapturedLineage, filename: str | None, line_offset: int) -> CapturedLineage:
@@ -155,13 +158,15 @@ def report(result: CellResult, execution_count: int | None = None) -> dict:
         **counts,
         "wall_s": run.wall_s if run else None,
         "jobs": len(run.jobs) if run else None,
+        "queries": len(run.queries) if run else None,
         "stages": len(stages) if run else None,
         "tasks": sum(s.tasks for s in stages) if stages else (0 if run else None),
         "shuffle_read_bytes": total("shuffle_read_bytes"),
         "shuffle_write_bytes": total("shuffle_write_bytes"),
         "spill_bytes": spill,
         "sources": list(run.sources) if run else [],
-        "notes": list(result.notes) + (list(run.notes) if run else []),
+        # the run's notes repeat the cell's: each once
+        "notes": list(dict.fromkeys(list(result.notes) + (list(run.notes) if run else []))),
         "spark": run.spark if run else "not run",
     }
     marks = result.marks
@@ -190,7 +195,8 @@ def report(result: CellResult, execution_count: int | None = None) -> dict:
         lineages.append(entry)
     return {"version": 1,
             "cell": {"source": result.cell, "index": None, "execution_count": execution_count},
-            "summary": summary, "findings": findings, "plans": plans, "lineages": lineages, "measurements": []}
+            "summary": summary, "findings": findings, "plans": plans, "lineages": lineages,
+            "measurements": [m.to_dict() for m in result.measurements]}
 
 
 def _at(root, path):

@@ -36,6 +36,9 @@ class SparkCoach(Magics):
     broadcast_threshold = Int(100 * 1024 * 1024, help="SPK350: a join side smaller than this (bytes) "
                               "could be broadcast.").tag(config=True)
     ui_timeout = Float(2.0, help="Seconds to wait for the Spark UI REST API per request.").tag(config=True)
+    spark_ui = Unicode("", help="The Spark UI's address (e.g. 'http://driver-host:4040'), read for the cell's jobs "
+                       "and SQL queries. Needed under Spark Connect unless the server runs on this machine; "
+                       "empty: the session's own UI.").tag(config=True)
     history = Int(50, help="Earlier cells read for the names they define.").tag(config=True)
 
     def __init__(self, shell=None, **kwargs):
@@ -61,7 +64,7 @@ class SparkCoach(Magics):
             if not any(k.startswith(c) for k in known):
                 raise UsageError(f"unknown rule code or prefix {c!r}")
         return coach.CoachSettings(select=sel, ignore=ign, broadcast_threshold=self.broadcast_threshold,
-                                   ui_timeout=self.ui_timeout, history=self.history)
+                                   ui_timeout=self.ui_timeout, history=self.history, spark_ui=self.spark_ui.strip())
 
     def _previous_cells(self) -> list[str]:
         try:
@@ -76,12 +79,19 @@ class SparkCoach(Magics):
     @argument("--select", action="append", default=[], help="Only these rule codes or prefixes.")
     @argument("--ignore", action="append", default=[], help="Skip these rule codes or prefixes.")
     @argument("--quiet", action="store_true", help="Show the view only when there are findings.")
+    @argument("--measure", action="store_true",
+              help="Measure every rewrite: original and rewrite run alternately in copies of the namespace.")
+    @argument("--runs", type=int, default=3, help="Timed runs per variant after one warm-up (default 3).")
+    @argument("--sample", type=float, default=None,
+              help="Measure on the same deterministic sample (this fraction) of the cell's large inputs.")
+    @argument("--timeout", type=float, default=None, help="Stop measuring after this many seconds.")
     @cell_magic
     def sparklint(self, line, cell):
         """Run the cell once, then show what costs time and memory, with rewrites of your own code."""
         __tracebackhide__ = True  # noqa: F841  (IPython hides this frame in tracebacks)
         args = parse_argstring(self.sparklint, line)
         settings = self._settings(args.select, args.ignore)
+        measuring = self._measure_settings(args)
         quiet = args.quiet or self.quiet
         full_cell = f"%%sparklint {line}".rstrip() + "\n" + cell
         notes: list[str] = []
@@ -101,12 +111,65 @@ class SparkCoach(Magics):
             raise error  # Python's own error; nothing of the coach's
         try:
             result = runner.result(full_cell, static, error)
-            self._show(result, quiet)
+            key = self._keep_snapshot(runner, full_cell)
+            if args.measure:
+                if error is not None:
+                    result.notes.append("not measured: the cell raised an exception")
+                else:
+                    self._measure_all(result, key, measuring)
+            self._show(result, quiet, key=key, measuring=measuring)
         except Exception as exc:
             _warn("could not show the findings", exc)
         if error is not None:
             raise error.with_traceback(error.__traceback__)
         return value
+
+    # ------------------------------------------------------------------ measuring rewrites
+    def _measure_settings(self, args):
+        from .measure.runner import MeasureSettings
+
+        if args.runs < 1:
+            raise UsageError("--runs must be at least 1")
+        if args.sample is not None and not 0 < args.sample <= 1:
+            raise UsageError("--sample must be a fraction in (0, 1], e.g. --sample 0.1")
+        if args.timeout is not None and args.timeout <= 0:
+            raise UsageError("--timeout must be a number of seconds above 0")
+        return MeasureSettings(runs=args.runs, sample=args.sample, timeout=args.timeout, ui_timeout=self.ui_timeout,
+                               spark_ui=self.spark_ui)
+
+    def _keep_snapshot(self, runner, full_cell: str) -> int | None:
+        from .measure.cell import Snapshot, Snapshots
+
+        if runner.namespace_before is None:
+            return None
+        if not hasattr(self, "_snapshots"):
+            self._snapshots = Snapshots()
+        info = runner.watch.info
+        session = info.session if info is not None and info.live else None
+        return self._snapshots.add(Snapshot(full_cell, runner.namespace_before, runner.namespace_after, session))
+
+    def _measure_all(self, result: coach.CellResult, key: int | None, measuring) -> None:
+        from .measure.cell import measure_report
+
+        snap = self._snapshots.get(key) if key is not None else None
+        if snap is None:
+            return
+        rep = coach.report(result, self.shell.execution_count)
+        try:
+            result.measurements.extend(measure_report(self.shell, snap, rep, measuring))
+        except Exception as exc:
+            _warn("could not measure the rewrites", exc)
+        if not result.measurements:
+            result.notes.append("--measure: no finding of this cell has a rewrite to measure")
+
+    def _measure_one(self, key: int | None, finding: dict, measuring) -> dict:
+        """The view's "Measure" button: measure one finding's rewrite now."""
+        from .measure.cell import measure_finding
+
+        snap = self._snapshots.get(key) if key is not None and hasattr(self, "_snapshots") else None
+        if snap is None:
+            raise RuntimeError("this cell's inputs are no longer held: run it again with %%sparklint --measure")
+        return measure_finding(self.shell, snap, finding, measuring).to_dict()
 
     # ------------------------------------------------------------------ %sparkcoach
     @line_magic
@@ -204,7 +267,8 @@ class SparkCoach(Magics):
             self._auto_state = None
 
     # ------------------------------------------------------------------ display
-    def _show(self, result: coach.CellResult, quiet: bool, compact: bool = False) -> None:
+    def _show(self, result: coach.CellResult, quiet: bool, compact: bool = False, key: int | None = None,
+              measuring=None) -> None:
         if quiet and not result.findings:
             return
         from IPython.display import display
@@ -216,8 +280,15 @@ class SparkCoach(Magics):
         try:
             from .views.widget import FindingsView, compact as compact_view
 
-            widget = compact_view(rep) if compact else FindingsView(
-                rep, on_insert=lambda text: self.shell.set_next_input(text, replace=False))
+            on_measure = None
+            if key is not None and not compact:
+                from .measure.runner import MeasureSettings
+
+                settings = measuring or MeasureSettings(ui_timeout=self.ui_timeout, spark_ui=self.spark_ui)
+                findings = rep.get("findings") or []
+                on_measure = lambda i: self._measure_one(key, findings[i], settings)  # noqa: E731
+            widget = compact_view(rep) if compact else _findings_view(
+                FindingsView, rep, lambda text: self.shell.set_next_input(text, replace=False), on_measure)
             wb = widget._repr_mimebundle_()
             if isinstance(wb, tuple):
                 wb = wb[0]
@@ -227,6 +298,14 @@ class SparkCoach(Magics):
         except Exception:
             pass  # no widget frontend: the static renderings carry it
         display(data, raw=True)
+
+
+def _findings_view(cls, rep, on_insert, on_measure):
+    import inspect
+
+    if on_measure is not None and "on_measure" in inspect.signature(cls).parameters:
+        return cls(rep, on_insert=on_insert, on_measure=on_measure)
+    return cls(rep, on_insert=on_insert)
 
 
 def _compact_bundle(rep: dict) -> dict:
@@ -254,6 +333,8 @@ def unload(ipython) -> None:
     if magics is None:
         return
     magics.auto = False  # unregisters the run hooks
+    if hasattr(magics, "_snapshots"):
+        magics._snapshots.clear()  # the namespaces held for the "Measure" button
     mm = ipython.magics_manager
     mm.magics["cell"].pop("sparklint", None)
     mm.magics["line"].pop("sparkcoach", None)

@@ -13,8 +13,19 @@ def _warn(what: str, exc: BaseException | None = None) -> None:
     print(f"sparkcoach: {what}{detail}".splitlines()[0][:300], file=sys.stderr)
 
 
+NOTE_SERVER_GONE = "the Spark Connect server went away during the cell: plans and jobs not captured"
+CONNECT_CAPTURE_S = 15.0  # at most this long for a Spark Connect cell's plans and settings
+
+
 class _Watch:
-    """Before/after a cell: namespace snapshot, job tagging, wall time.  Never raises."""
+    """Before/after a cell: namespace snapshot, job tagging, wall time.  Never raises.
+
+    Under Spark Connect every call after the cell is bounded (the client itself retries for
+    minutes when its server is gone): the server is probed again (its port, then
+    ``describe_session``, 2 s each) and nothing more is asked of one that went away; the plans
+    and settings of a live one are read in a thread, given up when its port closes or after
+    ``CONNECT_CAPTURE_S``.
+    """
 
     def __init__(self, shell, settings: coach.CoachSettings):
         self.shell = shell
@@ -26,6 +37,7 @@ class _Watch:
         self.t0 = 0.0
         self.wall = 0.0
         self.job_result = ((), (), ())
+        self.gone = False  # the Spark Connect server went away during the cell
 
     def start(self) -> None:
         from .capture.namespace import snapshot
@@ -43,7 +55,8 @@ class _Watch:
         try:
             from .capture.jobs import JobCapture
 
-            self.jobs = JobCapture(timeout=self.settings.ui_timeout) if _accepts_timeout(JobCapture) else JobCapture()
+            timeout = self.settings.ui_timeout  # per REST call; all of a cell's calls get twice that, 3 s at least
+            self.jobs = JobCapture(self.settings.spark_ui or None, timeout=timeout, budget=max(3.0, 2 * timeout))
             self.jobs.start(self.info.session if self.info.live else None)
         except Exception as exc:
             self.jobs = None
@@ -52,30 +65,77 @@ class _Watch:
 
     def stop(self) -> None:
         self.wall = coach.now() - self.t0
+        self.gone = self._server_gone()
         if self.jobs is not None:
             try:
-                self.job_result = self.jobs.stop()
+                self.job_result = self.jobs.stop(reachable=not self.gone)
             except Exception as exc:
                 self.notes.append(f"jobs not captured: {type(exc).__name__}: {exc}"[:200])
 
+    def _server_gone(self) -> bool:
+        """Spark Connect: did the server go away during the cell?  A closed port says so at once; an
+        open one that does not answer a call within 2 s is a busy server, not a gone one."""
+        if self.info is None or self.info.kind != "connect":
+            return False
+        try:
+            from .capture.session import connect_port_open, describe_session
+
+            port = connect_port_open(self.info.session)
+            if port is False:
+                return True
+            return describe_session(self.info.session).kind == "stopped" and port is None
+        except Exception:
+            return True
+
     def capture(self, body: str, line_offset: int, filename: str | None):
+        from .capture.model import CellRun
+        from .capture.session import SparkInfo
+
         jobs, sources, jnotes = self.job_result
-        if self.info is None or not self.info.live:
+        queries = getattr(self.jobs, "queries", ())
+        info = self.info
+        if self.gone:
+            self.notes.append(NOTE_SERVER_GONE)
+            info = SparkInfo("stopped", info.session, "Spark Connect server not reachable")
+        elif info is None or not info.live:
             why = {"none": "no Spark session: plans, lineage and jobs not captured",
                    "stopped": "the Spark session is stopped: plans, lineage and jobs not captured"}
-            if self.info is not None and self.info.kind in why:
-                self.notes.append(why[self.info.kind])
-        return coach.capture(self.info, self.shell.user_ns, self.before, body, line_offset, filename, self.wall,
-                             jobs, sources, jnotes, self.notes)
+            if info is not None and info.kind in why:
+                self.notes.append(why[info.kind])
+        if info is None or info.kind != "connect":
+            return coach.capture(info, self.shell.user_ns, self.before, body, line_offset, filename, self.wall,
+                                 jobs, sources, jnotes, self.notes, queries=queries)
+        notes = list(self.notes)  # a capture given up goes on in its thread: it gets its own list
+        got = _wait_for(lambda: coach.capture(info, self.shell.user_ns, self.before, body, line_offset, filename,
+                                              self.wall, jobs, sources, jnotes, notes, queries=queries),
+                        info.session, CONNECT_CAPTURE_S)
+        if isinstance(got, CellRun):
+            self.notes[:] = notes
+            return got
+        self.notes.append(got)  # why the capture was given up
+        return CellRun(wall_s=self.wall, jobs=tuple(jobs), sources=tuple(sources),
+                       notes=tuple(jnotes) + tuple(self.notes), spark=info.kind, queries=tuple(queries))
 
 
-def _accepts_timeout(cls) -> bool:
-    import inspect
+def _wait_for(capture, session, limit: float):
+    """``capture()``'s result, or a note saying why it was given up: the Spark Connect server's port
+    closed (checked every second), or ``limit`` seconds passed.  Raises what ``capture`` raises."""
+    import time
 
-    try:
-        return "timeout" in inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return False
+    from .capture.session import connect_port_open, in_thread
+
+    t, box = in_thread(capture, "sparkcoach-connect-capture")
+    deadline = time.monotonic() + limit
+    while True:
+        t.join(min(1.0, max(0.0, deadline - time.monotonic())))
+        if not t.is_alive():
+            if "error" in box:
+                raise box["error"]
+            return box["value"]
+        if time.monotonic() >= deadline:
+            return f"the Spark Connect server did not answer within {limit:g} s: plans not captured"
+        if connect_port_open(session, timeout=1.0) is False:
+            return "the Spark Connect server went away after the cell: plans not captured"
 
 
 class CellRunner:
@@ -88,6 +148,8 @@ class CellRunner:
         self.body = ""
         self.line_offset = 0
         self.filename: str | None = None
+        self.namespace_before: dict | None = None  # shallow copies, for measuring rewrites afterwards
+        self.namespace_after: dict | None = None
 
     def run(self, body: str, line_offset: int = 1):
         """(value of the last expression or None, the exception the code raised or None)."""
@@ -103,6 +165,7 @@ class CellRunner:
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(transformed):
             last = ast.Expression(tree.body.pop().value)
+        self.namespace_before = dict(shell.user_ns)
         self.watch.start()
         try:
             code = shell.compile(tree, self.filename, "exec")
@@ -115,6 +178,7 @@ class CellRunner:
             return None, exc
         finally:
             self.watch.stop()
+            self.namespace_after = dict(shell.user_ns)
 
     def result(self, full_cell: str, static, error) -> coach.CellResult:
         notes = self.watch.notes

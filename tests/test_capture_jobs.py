@@ -334,3 +334,63 @@ def test_the_status_store_is_preferred_when_in_process(spark):
     jobs, sources, notes = run_cell(spark, shuffle_job, JobCapture())
     assert sources == (SOURCE_STORE,), (sources, notes)
     assert jobs and any(s.shuffle_write_bytes for j in jobs for s in j.stages)
+
+
+# ---------------------------------------------------------------------- SQL queries (the Spark UI's SQL tab)
+
+
+def two_queries_and_an_rdd_job(spark):
+    """Two DataFrame actions (two SQL queries; the aggregation runs two jobs under AQE) and one RDD job."""
+    shuffle_job(spark)
+    spark.range(0, 100, 1, 2).selectExpr("id * 2 AS x").count()
+    spark.sparkContext.parallelize(range(10), 2).map(lambda x: x + 1).sum()
+
+
+@pytest.mark.parametrize("source", ["status store", "REST API"])
+def test_the_cells_sql_queries_are_captured(spark, source, request):
+    if source == "REST API":
+        request.getfixturevalue("ui")
+        capture = JobCapture(timeout=10, budget=60, store=False)  # the REST path is under test
+    else:
+        capture = JobCapture(rest=False)
+    for _ in range(2 if source == "REST API" else 1):  # a second read of the REST list starts where one ended
+        jobs, sources, notes = run_cell(spark, two_queries_and_an_rdd_job, capture)
+        assert sources == (source,) and notes == (), (sources, notes, capture.rest_failure)
+        queries = capture.queries
+        assert len(queries) == 2, queries
+        first, second = queries
+        assert first.execution_id < second.execution_id
+        assert first.description.startswith("collect at ") and second.description.startswith("count at ")
+        assert all(q.status == "COMPLETED" and q.duration_s is not None and q.duration_s >= 0 for q in queries)
+        cell_jobs = {j.job_id for j in jobs}
+        assert len(first.job_ids) >= 1 and set(first.job_ids) | set(second.job_ids) < cell_jobs
+        rdd_job = cell_jobs - set(first.job_ids) - set(second.job_ids)
+        assert len(rdd_job) == 1 and max(rdd_job) == max(cell_jobs)  # the RDD job belongs to no query
+
+
+def test_an_rdd_only_cell_has_no_sql_query(spark):
+    capture = JobCapture(rest=False)
+    jobs, _, notes = run_cell(spark, lambda s: s.sparkContext.parallelize(range(10), 2).count(), capture)
+    assert jobs and notes == ()
+    assert capture.queries == ()
+
+
+def test_a_failed_query_is_captured_as_failed(spark):
+    def cell(spark):
+        with pytest.raises(Exception, match="is not true"):
+            spark.range(0, 10, 1, 1).selectExpr("assert_true(id < 5)").collect()
+
+    capture = JobCapture(rest=False)
+    run_cell(spark, cell, capture)
+    assert [q.status for q in capture.queries] == ["FAILED"]
+    assert capture.queries[0].description.startswith("collect at ")
+
+
+def test_reading_the_sql_queries_runs_no_job(spark, ui):
+    for capture in (JobCapture(rest=False), JobCapture(store=False, timeout=10, budget=60)):
+        capture.start(spark)
+        two_queries_and_an_rdd_job(spark)
+        n = total_jobs(spark.sparkContext)
+        capture.stop()
+        assert len(capture.queries) == 2, (capture.queries, capture.rest_failure)
+        assert total_jobs(spark.sparkContext) == n

@@ -479,7 +479,54 @@ def test_plan_of_sizes_root_and_join_sides(spark, cases):
     # the exact figures of the logical plan: 1000 rows of (id, k, v) longs; 10 rows of (k, name)
     root = plan_of(cases["smj"](), "smj", None, text=False).root
     sides = [c.size for c in root.children[0].children]
-    assert sides == [15974, 180]  # 15.6 KiB and 180 B, as explain(mode="cost") prints them
+    assert sides == [16000, 180]  # exact: explain(mode="cost") prints 15.6 KiB and 180 B
+
+
+def _logical(plan) -> list[tuple[str, int, int | None]]:
+    """(node name, size, rows) of each node of a JVM logical plan, parents first."""
+    st = plan.stats()
+    rows = st.rowCount()
+    out = [(plan.nodeName(), int(st.sizeInBytes()), int(rows.get()) if rows.isDefined() else None)]
+    children = plan.children()
+    for i in range(children.size()):
+        out += _logical(children.apply(i))
+    return out
+
+
+def test_plan_of_sizes_every_node_spark_planned(spark):
+    """Filter, Project, Aggregate, Range: each carries its optimized logical node's estimate, exactly."""
+    from pyspark.sql import functions as F
+
+    from sparkcoach.capture.plan import plan_of
+
+    df = spark.range(0, 1000).withColumn("k", F.col("id") % 10).filter("id > 3").groupBy("k").agg(F.sum("id"))
+    logical = _logical(df._jdf.queryExecution().optimizedPlan())
+    assert [name for name, _, _ in logical] == ["Aggregate", "Project", "Filter", "Range"]
+    root = plan_of(df, "df", 1, text=False).root
+    final, exchange, partial, project, filt, rng = root.walk()
+    assert [n.operator for n in (final, exchange, partial, project, filt, rng)] == [
+        "HashAggregate", "Exchange", "HashAggregate", "Project", "Filter", "Range"]
+    assert [(n.size, n.rows) for n in (final, project, filt, rng)] == [(size, rows) for _, size, rows in logical]
+    assert rng.rows == 1000 and filt.size < project.size
+    # Spark added the exchange; the partial aggregation's output is not the Aggregate's: no estimate
+    assert exchange.size is None and partial.size is None
+
+
+def test_plan_of_leaves_unknown_sizes_unknown(spark):
+    """Local data Spark cannot size (8 EiB, spark.sql.defaultSizeInBytes), and what derives from it: None."""
+    from pyspark.sql import functions as F
+
+    from sparkcoach.capture.plan import plan_of
+
+    local = spark.createDataFrame([(1, "a"), (2, "b")], ["k", "name"])
+    narrowed = plan_of(local.select("k").filter("k > 1"), "df", 1, text=False).root
+    assert [n.size for n in narrowed.walk()] == [None] * len(list(narrowed.walk()))
+    joined = plan_of(spark.range(100).join(F.broadcast(local.select(F.col("k").alias("id"))), "id"), "df", 1,
+                     text=False).root
+    assert joined.size is None and one(joined, "BroadcastHashJoin").size is None
+    assert one(joined, "Range").size == 800 and one(joined, "BroadcastExchange").size is None
+    counted = plan_of(local.agg(F.count("*")), "df", 1, text=False).root  # one row, whatever the input
+    assert counted.rows == 1 and 0 < counted.size < 100
 
 
 def test_plan_of_final_aqe_plan_after_a_job(spark, cases):
@@ -492,6 +539,9 @@ def test_plan_of_final_aqe_plan_after_a_job(spark, cases):
     df.collect()
     after = plan_of(df, "df", 1)
     assert after.adaptive and after.final and after.root.details["final"] is True
+    # AQE re-planned the final aggregation above a finished stage: the stage's statistics are not its output's
+    assert after.root.size == before.root.size
+    assert after.root.size != after.root.children[0].children[0].details["Runtime size"]
     assert [n.operator for n in after.root.walk()] == _expected("aqejoin", "4.3.0")
     check_details("aqejoin", "4.3.0", "simple", after.root)
     exchanges = [n for n in after.root.walk() if n.operator in ("Exchange", "BroadcastExchange")]

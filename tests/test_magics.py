@@ -8,6 +8,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from sparkcoach.views import bundle
 from sparkcoach.views.bundle import MIME
 from servers import connect_server, connect_session  # noqa: F401,E402  (fixtures: a real Spark Connect server)
 
@@ -263,3 +264,144 @@ def test_a_stopped_session_still_shows_static_findings(ip):
         ip.user_ns["spark"] = classic
     assert result.success
     assert codes(out) == ["SPK201"]
+
+
+def test_sql_queries_are_counted_in_the_summary(ip, spark):
+    code = ("%%sparklint\n"
+            "spark.range(0, 2000, 1, 2).selectExpr('id % 5 AS k').groupBy('k').count().collect()\n"
+            "spark.range(100).count()\n"
+            "sc.parallelize(range(10), 2).sum()\n")
+    before = _ids(spark.sparkContext)
+    result, out = run(ip, code)
+    assert result.success
+    rep = payloads(out)[0]
+    assert rep["summary"]["queries"] == 2 and rep["summary"]["jobs"] == len(_ids(spark.sparkContext)) - len(before)
+    bundle.validate(rep)  # the schema knows the field (it allows no other)
+    text = next(o.data["text/plain"] for o in out.outputs if MIME in o.data)
+    assert " \u00b7 2 SQL queries \u00b7 " in text.splitlines()[0]
+    _, out = run(ip, "%%sparklint\nsc.parallelize(range(10), 2).sum()\n")
+    rep = payloads(out)[0]
+    assert rep["summary"]["queries"] == 0 and rep["summary"]["jobs"] == 1
+    assert "SQL quer" not in next(o.data["text/plain"] for o in out.outputs if MIME in o.data)
+
+
+# A Spark Connect server of its own (Spark UI on), in a fresh process with a deadline: a client stuck
+# in pyspark's retry loop must fail the test, not hang the suite. The story, cell by cell:
+# `SparkCoach.spark_ui` pointing at a UI that never answers, then at the server's UI, then a cell
+# during which the server is killed (SIGKILL) before a `count()`.
+CONNECT_STORY = r"""
+import faulthandler, json, os, re, signal, socket, tempfile, time
+from contextlib import contextmanager
+
+from servers import free_ports, pid_alive, port_open, start_connect_server
+
+ui_port = free_ports(1)[0]
+server = start_connect_server(tempfile.mkdtemp(prefix="sparkcoach-dying-"),
+                              conf={"spark.ui.enabled": "true", "spark.ui.port": str(ui_port)})
+started = re.findall(r"service 'SparkUI' on port (\d+)", server.log.read_text(errors="replace"))
+ui_port = int(started[-1]) if started else ui_port  # Spark takes the next port when that one was taken
+out = {}
+try:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    spark = SparkSession.builder.remote(server.url).getOrCreate()
+    ip = InteractiveShell.instance()
+    ip.user_ns["spark"] = spark
+    ip.run_cell("%load_ext sparkcoach")
+
+    def run(code):
+        t0 = time.monotonic()
+        with capture_output() as shown:
+            result = ip.run_cell(code, store_history=True)
+        reports = [o.data[MIME] for o in shown.outputs if MIME in o.data]
+        return result, (reports[0] if reports else None), time.monotonic() - t0
+
+    MIME = "application/vnd.sparkcoach.findings+json"
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # takes connections and never answers
+    cell = "%%sparklint\nn = spark.range(1000).selectExpr('id % 7 AS k').groupBy('k').count().count()\nn\n"
+    for name, url, timeout in (("silent", f"http://127.0.0.1:{silent.getsockname()[1]}", 0.5),
+                               ("right", f"http://127.0.0.1:{ui_port}", 10)):
+        ip.run_cell(f"%config SparkCoach.spark_ui = {url!r}")
+        ip.run_cell(f"%config SparkCoach.ui_timeout = {timeout}")
+        result, report, seconds = run(cell)
+        out[name] = {"value": result.result, "after_s": seconds - report["summary"]["wall_s"],
+                     "summary": report["summary"]}
+
+    seen = {}
+
+    @contextmanager
+    def server_killed(session):
+        # Kills the server; in the block the client gives up after one retry (by default it retries for
+        # minutes), and its own retry policies are back when the block ends.
+        os.kill(server.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while (pid_alive(server.pid) or port_open(server.port)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        saved = session.client.get_retry_policies()
+        session.client.set_retry_policies([DefaultPolicy(max_retries=1, initial_backoff=50, max_backoff=100)])
+        try:
+            yield
+        except BaseException as exc:
+            seen["error"], seen["at"] = exc, time.monotonic()
+            raise
+        finally:
+            session.client.set_retry_policies(saved)
+
+    ip.user_ns["server_killed"] = server_killed
+    faulthandler.dump_traceback_later(120, exit=True)  # a hung cell: its stack on stderr, and no STORY line
+    result, report, seconds = run("%%sparklint\n"
+                                  "grouped = spark.range(1000).selectExpr('id % 7 AS k').groupBy('k').count()\n"
+                                  "with server_killed(spark):\n"
+                                  "    n = grouped.count()\n"
+                                  "counts = sc.parallelize([('a', 1)]).groupByKey().mapValues(sum)\n")
+    out["dying"] = {"seconds": seconds, "after_s": time.monotonic() - seen.get("at", 0),
+                    "same_error": result.error_in_exec is not None and result.error_in_exec is seen.get("error"),
+                    "error": type(result.error_in_exec).__module__,
+                    "codes": sorted({f["code"] for f in report["findings"]}) if report else None,
+                    "summary": report and report["summary"]}
+finally:
+    print("STORY " + json.dumps(out, default=str), flush=True)
+    server.stop()
+    os._exit(0)  # the client would retry releasing its session on the dead server for minutes
+"""
+
+
+@pytest.fixture(scope="module")
+def connect_story():
+    import time
+
+    from servers import run_in_subprocess
+
+    t0 = time.monotonic()
+    done = run_in_subprocess(CONNECT_STORY, timeout=300)
+    line = next((l for l in done.stdout.splitlines() if l.startswith("STORY ")), None)
+    assert line is not None, done.stdout[-2000:] + done.stderr[-3000:]
+    story = json.loads(line[len("STORY "):])
+    story["total_s"] = time.monotonic() - t0
+    return story
+
+
+def test_spark_ui_setting_finds_the_jobs_under_connect(connect_story):
+    silent, right = connect_story["silent"], connect_story["right"]
+    assert silent["value"] == right["value"] == 7  # the cell's own result, both times
+    # A UI that takes the connection and never answers: one note, bounded by ui_timeout (0.5 s a call).
+    assert silent["summary"]["notes"] == ["Spark UI not reachable (TimeoutError: timed out): jobs not captured"]
+    assert silent["summary"]["jobs"] == 0 and silent["after_s"] < 8, silent
+    # The server's own UI: the cell's jobs, their figures and its one SQL query.
+    assert right["summary"]["notes"] == [], right
+    assert right["summary"]["jobs"] >= 1 and right["summary"]["sources"] == ["REST API"]
+    assert right["summary"]["queries"] == 1 and right["summary"]["tasks"] >= 1
+
+
+def test_a_connect_server_dying_mid_cell(connect_story):
+    dying = connect_story["dying"]
+    assert dying["same_error"] and dying["error"].startswith("pyspark."), dying  # the user's error, unchanged
+    assert dying["codes"] == ["SPK201"]  # the static findings still show
+    assert dying["summary"]["notes"] == [
+        "the Spark Connect server went away during the cell: plans and jobs not captured"]
+    assert dying["seconds"] < 15 and dying["after_s"] < 8, dying

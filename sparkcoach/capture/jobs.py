@@ -12,7 +12,11 @@ collects those jobs and returns ``(jobs, sources, notes)``.
   through the JVM; works with ``spark.ui.enabled=false``), else from the status
   tracker alone (stage names and task counts; no task times or shuffle bytes).
 * Spark Connect: a session tag (``session.addTag``).  The client cannot list jobs;
-  when the Spark UI's address is given, the tagged jobs are looked up there.
+  when the Spark UI's address is given, the tagged jobs are looked up there.  Every call to
+  the server is bounded (the client itself retries for minutes when the server is gone).
+
+The SQL queries those jobs ran for (:mod:`sparkcoach.capture.queries`) are kept in
+``queries`` after ``stop``.
 
 Never starts a Spark job, never imports pyspark at module level, never raises:
 whatever cannot be read becomes a one-line note.
@@ -28,7 +32,9 @@ import urllib.request
 import uuid
 from datetime import datetime
 
-from .model import JobMetrics, StageMetrics
+from . import queries as sql_queries
+from .model import JobMetrics, QueryMetrics, StageMetrics
+from .session import CONNECT_TIMEOUT, within
 
 Result = tuple[tuple[JobMetrics, ...], tuple[str, ...], tuple[str, ...]]
 
@@ -83,7 +89,9 @@ class JobCapture:
         self._saved: dict[str, str | None] = {}
         self._notes: list[str] = []
         self._started = False
+        self._since_ms: float | None = None
         self.rest_failure: str | None = None  # why the REST API last failed (for diagnostics)
+        self.queries: tuple[QueryMetrics, ...] = ()  # the SQL queries of the jobs the last ``stop`` found
 
     # ------------------------------------------------------------------ start / stop
 
@@ -92,23 +100,29 @@ class JobCapture:
         if self._started:
             self.stop()  # started twice: untag and restore first, so the user's group is the one restored
         self._notes = []
+        self.tag = f"sparkcoach-{uuid.uuid4().hex[:16]}"  # a new one each time: a capture can be reused
         self._session, self._sc, self._mode, self._saved = session, None, "none", {}
         self._started = True
+        self._since_ms = time.time() * 1000.0
+        self.queries = ()
         if session is None:
             return
         try:
             if _is_connect(session):
-                session.addTag(self.tag)
+                session.addTag(self.tag)  # the client's own state: no call to the server
                 self._mode = "connect"
+                if self.use_rest and self.ui_url:
+                    self._warm_up(self.ui_url)
                 return
             sc = session if hasattr(session, "statusTracker") else session.sparkContext
             if getattr(sc, "_jsc", None) is None:
                 self._notes.append("the Spark session is stopped: jobs not captured")
                 return
             self._saved = {k: sc.getLocalProperty(k) for k in (GROUP_ID, DESCRIPTION, INTERRUPT)}
-            # Keep the user's description (the UI shows it); the group id is ours for the cell.
-            sc.setJobGroup(self.tag, self._saved.get(DESCRIPTION) or "sparkcoach: %%sparklint cell",
-                           interruptOnCancel=False)
+            # The group id is ours for the cell; the description stays the user's, or none, so the
+            # Spark UI names jobs and SQL queries after their call sites ("collect at <cell>:3").
+            sc.setLocalProperty(GROUP_ID, self.tag)  # what sc.setJobGroup does, less the description
+            sc.setLocalProperty(INTERRUPT, "false")
             self._sc, self._mode = sc, "classic"
             url = self.ui_url or sc.uiWebUrl
             if self.use_rest and url:
@@ -117,17 +131,20 @@ class JobCapture:
             self._notes.append(f"jobs not tagged: {_short(exc)}")
             self._mode = "none"
 
-    def stop(self) -> Result:
-        """Untag, restore the user's job group, and return ``(jobs, sources, notes)``."""
+    def stop(self, reachable: bool = True) -> Result:
+        """Untag, restore the user's job group, and return ``(jobs, sources, notes)``; the jobs'
+        SQL queries are left in ``queries``.  ``reachable=False``: the Spark Connect server is
+        known to be gone, so only untag (no call to it; the caller says what was lost)."""
         if not self._started:
             return (), (), ("job capture was not started",)
         self._started = False
+        self.queries = ()
         notes = list(self._notes)
         try:
             if self._mode == "classic":
                 return self._stop_classic(notes)
             if self._mode == "connect":
-                return self._stop_connect(notes)
+                return self._stop_connect(notes, reachable)
         except Exception as exc:  # a last guard: every step below already catches its own
             notes.append(f"jobs not captured: {_short(exc)}")
         return (), (), tuple(notes)
@@ -164,14 +181,36 @@ class JobCapture:
         job_ids = self._settle(sc, tracker)
         if not job_ids:
             return (), (), tuple(notes)
+        all_ids = set(job_ids)
         if len(job_ids) > self.max_jobs:
             notes.append(f"the cell ran {len(job_ids)} jobs: figures for the last {self.max_jobs} only")
             job_ids = job_ids[-self.max_jobs:]
         reader = _Figures(self, sc, tracker, self.ui_url or _ui_url(sc), _app_id(sc))
         jobs = reader.jobs(job_ids)
+        self.queries = self._queries(reader, all_ids, notes, getattr(self._session, "_jsparkSession", None))
         self.rest_failure = reader.rest_failure
         notes.extend(reader.notes)
         return tuple(jobs), tuple(reader.sources), tuple(dict.fromkeys(notes))
+
+    def _queries(self, reader: "_Figures", job_ids: set[int], notes: list[str],
+                 jsession=None) -> tuple[QueryMetrics, ...]:
+        """The SQL queries of ``job_ids``: the driver's SQL status store (classic) and the REST API,
+        in the order ``prefer_store`` says; () when neither answers (a REST failure is already
+        in the notes; a status store failure is added)."""
+        failure = None
+        for source in (("store", "rest") if self.prefer_store else ("rest", "store")):
+            if source == "store" and self.use_store and jsession is not None:
+                try:
+                    return tuple(sql_queries.from_store(jsession, job_ids, self._since_ms))
+                except Exception as exc:
+                    failure = f"status store: {_short(exc)}"
+            elif source == "rest" and reader.rest_ok and reader.app_id:
+                found = sql_queries.from_rest(reader._get, reader.ui_url, reader.app_id, job_ids)
+                if found is not None:
+                    return tuple(found)
+        if failure:
+            notes.append(f"SQL queries not captured ({failure})")
+        return ()
 
     def _settle(self, sc, tracker) -> list[int]:
         """The cell's job ids, once the driver's listener has recorded them as ended
@@ -207,19 +246,23 @@ class JobCapture:
 
     # ------------------------------------------------------------------ connect
 
-    def _stop_connect(self, notes: list[str]) -> Result:
+    def _stop_connect(self, notes: list[str], reachable: bool = True) -> Result:
         session = self._session
         try:
-            session.removeTag(self.tag)
+            session.removeTag(self.tag)  # the client's own state: no call to the server
         except Exception as exc:
             notes.append(f"job tag not removed: {_short(exc)}")
-        url = self.ui_url if self.use_rest else None
-        app_id = None
-        try:
+        if not reachable:
+            return (), (), tuple(notes)
+
+        def where() -> tuple[str | None, str | None]:  # two or three calls to the server
+            url = self.ui_url if self.use_rest else None
             if self.use_rest and not url:
                 url = _connect_ui_url(session)
-            if url:
-                app_id = session.conf.get("spark.app.id", None)
+            return url, (session.conf.get("spark.app.id", None) if url else None)
+
+        try:
+            url, app_id = within(where, 2 * CONNECT_TIMEOUT)
         except Exception as exc:
             notes.append(f"Spark Connect: jobs not captured: {_short(exc)}")
             return (), (), tuple(notes)
@@ -229,6 +272,8 @@ class JobCapture:
             return (), (), tuple(notes)
         reader = _Figures(self, None, None, url, app_id)
         jobs = reader.tagged_jobs(self.tag)
+        if jobs:
+            self.queries = self._queries(reader, {j.job_id for j in jobs}, notes)
         self.rest_failure = reader.rest_failure
         notes.extend(reader.notes)
         return tuple(jobs), tuple(reader.sources), tuple(dict.fromkeys(notes))

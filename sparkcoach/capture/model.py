@@ -93,6 +93,17 @@ class JobMetrics:
 
 
 @dataclass(frozen=True)
+class QueryMetrics:
+    """One SQL query (a Spark SQL execution, a row of the Spark UI's SQL tab) the cell's jobs ran for."""
+
+    execution_id: int
+    description: str  # its first line, at most 200 characters ("count at <cell>:3", a SQL text, ...)
+    status: str  # "COMPLETED" | "FAILED" | "RUNNING"
+    duration_s: float | None  # None while it runs
+    job_ids: tuple[int, ...]  # every job the query ran, in id order
+
+
+@dataclass(frozen=True)
 class CellRun:
     """Everything captured for one cell run."""
 
@@ -104,3 +115,4 @@ class CellRun:
     notes: tuple[str, ...] = ()  # one line each: what could not be captured and why
     spark: str = "none"  # "classic local", "classic cluster", "connect", "none"
     conf: dict = field(default_factory=dict)  # settings plan rules need (AQE, thresholds, driver memory)
+    queries: tuple[QueryMetrics, ...] = ()  # the SQL queries the cell's jobs belong to

@@ -11,14 +11,18 @@ cached plan under ``InMemoryTableScan``, scalar-subquery plans) are appended aft
 real children with ``details["Inner child"] = True``, as the text parser does.
 
 Sizes come from the optimized logical plan's statistics (``stats()`` only estimates,
-it never runs a job): the root gets ``optimizedPlan().stats()`` (``size`` bytes,
-``rows`` when the estimate has a row count); joins are matched in order of appearance
-(pre-order walk, inner children skipped) to the logical ``Join`` nodes, and the n-th
-physical join's two children get the sizes of the n-th logical join's two children
-(read from ``qe.stringWithStats()`` in one call, so to the 3-4 digits Spark prints,
-e.g. "15.6 KiB" -> 15974).  When the counts differ (AQE removed a join, a rewrite added one) no join side gets a
-size: a wrong size is worse than none.  Final AQE plans also carry each query stage's
-measured ``details["Runtime size"]``/``["Runtime rows"]`` on the exchange below it.
+it never runs a job): every physical node Spark planned from a logical node (its own
+``logicalLink``, not one inherited from the operator above, such as a partial
+aggregation's) gets that node's ``size`` in bytes and ``rows`` when the estimate has a
+row count; each side of a join gets the statistics of the logical join's side (the
+physical side is often a ``Sort`` or an exchange that Spark added without a link).  The
+root falls back to ``optimizedPlan().stats()``.  Unknown sizes are None: Spark's
+"no statistics" estimate (``spark.sql.defaultSizeInBytes``, 8 EiB by default) and
+anything above it, and estimates derived from one (a ``Filter`` or ``Project`` over a
+DataFrame built from local data, a join with it).  In AQE's final plan a node linked to
+a finished stage (``LogicalQueryStage``) gets no size: those statistics are the stage's,
+not the node's output; each query stage's measured ``details["Runtime size"]``/
+``["Runtime rows"]`` sits on the exchange below it.
 
 Spark Connect (no ``_jdf``): ``explain(mode="formatted")`` text parsed by
 :func:`~sparkcoach.capture.explain.parse_explain`, sizes from ``explain(mode="cost")``.
@@ -53,10 +57,14 @@ def plan_of(df, name: str, line: int | None = None, *, text: bool = True) -> Cap
         return _plan_of_connect(df, name, line)
     qe = df._jdf.queryExecution()
     top = qe.executedPlan()
-    walker = _JvmWalker()
+    sizes = _Sizes.of(df, qe, top)
+    walker = _JvmWalker(sizes)
     root = walker.walk(top, top=True)
-    stats = _jvm_statistics(qe, want_joins=any(n.operator in JOINS for n in root.walk(inner=False)))
-    attach_sizes(root, stats)
+    if sizes is None:  # no logical links to read: the root and the join sides from the logical plan's text
+        joins = any(n.operator in JOINS for n in root.walk(inner=False))
+        attach_sizes(root, _jvm_statistics(qe, want_joins=joins))
+    elif root.size is None and not sizes.unknown(root):
+        sizes.put(root, qe.optimizedPlan())
     root.details["adaptive"] = walker.adaptive
     root.details["final"] = walker.final
     explain_text = ""
@@ -72,6 +80,9 @@ def plan_of(df, name: str, line: int | None = None, *, text: bool = True) -> Cap
 # operators that never have children: no py4j call to ask (unary operators answer ``child()`` in one)
 _LEAVES = frozenset({"Range", "FileScan", "BatchScan", "LocalTableScan", "ReusedExchange", "InMemoryTableScan",
                      "Scan", "RowDataSourceScan", "OneRowRelation"})
+# operators Spark adds after planning, without a logical link of their own: no py4j call to ask
+_UNLINKED = frozenset({"ColumnarToRow", "RowToColumnar", "AQEShuffleRead", "BroadcastExchange", "ReusedExchange",
+                       "ReusedSubquery"})
 
 
 class _JvmWalker:
@@ -82,9 +93,11 @@ class _JvmWalker:
     the ``simpleString`` it fetches anyway, and asks ``child()`` first (unary nodes).
     """
 
-    def __init__(self):
+    def __init__(self, sizes: _Sizes | None = None):
         self.adaptive = False
         self.final = False
+        self.sizes = sizes
+        self.stages = 0  # query stages met so far
 
     def walk(self, p, top: bool = False, codegen: int | None = None) -> Node:
         while True:
@@ -97,6 +110,7 @@ class _JvmWalker:
                 p = p.executedPlan()
                 continue
             if head.endswith("QueryStage"):
+                self.stages += 1
                 node = self.walk(p.plan(), codegen=codegen)
                 tail = s[len(head):].strip().split(" ", 1)[0]
                 if tail.isdigit():
@@ -120,9 +134,13 @@ class _JvmWalker:
         node = node_from_line(s)
         if codegen is not None:
             node.details["Codegen id"] = codegen
+        stages = self.stages
         if node.operator not in _LEAVES:
             for child in _children(p, node.operator):
                 node.children.append(self.walk(child, codegen=codegen))
+        if self.sizes is not None:
+            linked = node.operator not in _UNLINKED and "ENSURE_REQUIREMENTS" not in s
+            self.sizes.attach(node, p if linked else None, above_stage=self.stages > stages)
         if node.operator == "InMemoryTableScan":
             node.inner.append(self._cached(p))
         if "subquery#" in s or "dynamicpruning#" in s:
@@ -173,6 +191,70 @@ def _int(value) -> int:
 def _stats(plan) -> tuple[int | None, int | None]:
     st = plan.stats()
     return _int(st.sizeInBytes()), _option_int(st.rowCount())
+
+
+class _Sizes:
+    """Puts the statistics of each physical node's own logical link on its :class:`Node` (see the module doc).
+
+    Six py4j calls a linked node, two for one without a link (``Option.orNull`` saves
+    asking ``isDefined`` first).  A node whose size is unknown, or derived from an unknown
+    one, is remembered (:meth:`unknown`) and keeps ``size=None``.
+    """
+
+    def __init__(self, tag, ev, limit: int):
+        self.tag = tag  # SparkPlan.LOGICAL_PLAN_TAG: the link a planning strategy set on the node it made
+        self.ev = ev  # the implicit argument of Option.orNull
+        self.limit = limit  # sizes from here up are Spark's "no statistics"
+        self._unknown: set[int] = set()  # id() of the nodes whose size is (derived from) an unknown one
+
+    @classmethod
+    def of(cls, df, qe, top) -> _Sizes | None:
+        """None when this Spark has no logical links to read (``top``: the physical plan, to try one)."""
+        try:
+            from py4j.java_gateway import JavaClass  # a classic session: py4j is loaded already
+
+            client = df._jdf._gateway_client
+            tag = JavaClass("org.apache.spark.sql.execution.SparkPlan", client).LOGICAL_PLAN_TAG()
+            ev = getattr(JavaClass("scala.Predef", client), "$conforms")()
+            top.getTagValue(tag).orNull(ev)
+            default = _int(qe.sparkSession().sessionState().conf().defaultSizeInBytes())
+        except Exception:
+            return None
+        return cls(tag, ev, min(default, 2**63 - 1))
+
+    def unknown(self, node: Node, below: bool = False) -> bool:
+        """Whether the node's size (``below``: one of its inputs' sizes) is, or derives from, an unknown one."""
+        return any(id(c) in self._unknown for c in node.children) if below else id(node) in self._unknown
+
+    def put(self, node: Node, logical) -> None:
+        """The logical node's estimate on ``node``; None when unknown, or over an unknown input without a row
+        count (a row count makes the size Spark's own estimate: a global aggregate's one row, a limit)."""
+        try:
+            st = logical.stats()
+            size, rows = _int(st.sizeInBytes()), st.rowCount().orNull(self.ev)
+            rows = None if rows is None else _int(rows)
+        except Exception:  # a source whose statistics fail: no estimate, as Spark has none
+            size, rows = None, None
+        if size is None or size >= self.limit or (rows is None and self.unknown(node, below=True)):
+            self._unknown.add(id(node))
+        else:
+            node.size, node.rows = size, rows
+
+    def attach(self, node: Node, p, above_stage: bool) -> None:
+        """The estimate of ``p``'s own logical link (``p`` None: Spark added the node without one)."""
+        logical = p.getTagValue(self.tag).orNull(self.ev) if p is not None else None
+        if logical is not None and above_stage and logical.nodeName() == "LogicalQueryStage":
+            logical = None  # AQE re-planned above a finished stage: the stage's statistics, not this node's
+        if logical is None:
+            if self.unknown(node, below=True):
+                self._unknown.add(id(node))
+            return
+        self.put(node, logical)
+        if node.operator in JOINS and len(node.children) == 2:
+            for child, side in zip(node.children, ("left", "right")):
+                if child.size is None and not self.unknown(child):
+                    with contextlib.suppress(Exception):  # a join planned from something other than a Join
+                        self.put(child, getattr(logical, side)())
 
 
 def _jvm_statistics(qe, want_joins: bool) -> LogicalStats:

@@ -34,8 +34,8 @@ class SparkInfo:
 CONNECT_TIMEOUT = 2.0  # seconds to wait for a Spark Connect server to answer
 
 
-def _within(fn, seconds: float):
-    """``fn()``, or TimeoutError after ``seconds`` (the call goes on in a daemon thread)."""
+def in_thread(fn, name: str):
+    """Start ``fn()`` in a daemon thread: ``(thread, box)``; ``box`` gets ``"value"`` or ``"error"``."""
     import threading
 
     box: dict = {}
@@ -46,8 +46,14 @@ def _within(fn, seconds: float):
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             box["error"] = exc
 
-    t = threading.Thread(target=run, name="sparkcoach-connect-probe", daemon=True)
+    t = threading.Thread(target=run, name=name, daemon=True)
     t.start()
+    return t, box
+
+
+def within(fn, seconds: float):
+    """``fn()``, or TimeoutError after ``seconds`` (the call goes on in a daemon thread)."""
+    t, box = in_thread(fn, "sparkcoach-connect-probe")
     t.join(seconds)
     if t.is_alive():
         raise TimeoutError(f"no answer within {seconds:g} s")
@@ -58,6 +64,23 @@ def _within(fn, seconds: float):
 
 def _is_connect(obj) -> bool:
     return type(obj).__module__.startswith("pyspark.sql.connect")
+
+
+def connect_port_open(s, timeout: float = CONNECT_TIMEOUT) -> bool | None:
+    """Whether the Spark Connect server's port takes a TCP connection: False at once for a server
+    that went away (connection refused), where a call through the client would be retried for
+    minutes.  None when the address is not known (a custom channel builder)."""
+    import socket
+
+    builder = getattr(getattr(s, "client", None), "_builder", None)
+    host, port = getattr(builder, "_host", None), getattr(builder, "_port", None)
+    if not host or not port:
+        return None
+    try:
+        with socket.create_connection((str(host).strip("[]"), int(port)), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def find_session(user_ns: dict | None = None) -> SparkInfo:
@@ -94,8 +117,10 @@ def describe_session(s) -> SparkInfo:
     try:
         if _is_connect(s):
             url = getattr(getattr(s, "client", None), "_builder", None)
+            if connect_port_open(s) is False:
+                return SparkInfo("stopped", s, "Spark Connect server not reachable")
             try:  # a round trip to the server; bounded: the client would retry for minutes
-                version = _within(lambda: s.version, CONNECT_TIMEOUT)
+                version = within(lambda: s.version, CONNECT_TIMEOUT)
             except Exception:
                 return SparkInfo("stopped", s, "Spark Connect server not reachable")
             return SparkInfo("connect", s, f"Spark {version}" + (f", {url.url}" if hasattr(url, "url") else ""))
@@ -110,7 +135,8 @@ def describe_session(s) -> SparkInfo:
 
 
 def session_conf(info: SparkInfo) -> dict:
-    """Settings the plan rules read, as strings (missing ones omitted)."""
+    """Settings the plan rules read, as strings (missing ones omitted).  Under Spark Connect
+    the reads are bounded together (``2 * CONNECT_TIMEOUT``): what has not come back by then is left out."""
     keys = ("spark.sql.adaptive.enabled", "spark.sql.adaptive.autoBroadcastJoinThreshold",
             "spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.skewJoin.enabled", "spark.driver.memory",
             "spark.sql.shuffle.partitions", "spark.executor.memory", "spark.executor.cores",
@@ -123,13 +149,25 @@ def session_conf(info: SparkInfo) -> dict:
             out.update({k: v for k, v in info.session.sparkContext.getConf().getAll() if k in keys})  # type: ignore
         except Exception:
             pass
-    for k in keys:
-        if k in out or not k.startswith("spark.sql."):
-            continue
-        try:  # SQL settings have defaults the context's conf does not list
-            v = info.session.conf.get(k, None)  # type: ignore[union-attr]
+    got: dict = {}
+
+    def read() -> None:
+        for k in keys:
+            if k in out or not k.startswith("spark.sql."):
+                continue
+            try:  # SQL settings have defaults the context's conf does not list
+                v = info.session.conf.get(k, None)  # type: ignore[union-attr]
+            except Exception:
+                v = None
+            if v is not None:
+                got[k] = str(v)
+
+    if info.classic:
+        read()
+    else:
+        try:  # one round trip a key: a server that went away would hold each for minutes
+            within(read, 2 * CONNECT_TIMEOUT)
         except Exception:
-            v = None
-        if v is not None:
-            out[k] = str(v)
+            pass
+    out.update(got.copy())  # a copy taken at once: a timed-out read may still be adding keys
     return out

@@ -76,6 +76,8 @@ def summary_parts(report: dict) -> list[str]:
     jobs = s.get("jobs")
     if jobs is not None:
         parts.append(plural(jobs, "job") if jobs else "no Spark jobs")
+    if jobs and s.get("queries"):
+        parts.append(plural(s["queries"], "SQL query", "SQL queries"))
     if jobs and s.get("stages") is not None:
         parts.append(plural(s["stages"], "stage"))
     if jobs and s.get("tasks") is not None:
@@ -94,7 +96,8 @@ def summary_parts(report: dict) -> list[str]:
 
 def summary_line(report: dict) -> str:
     """The summary parts joined with middle dots:
-    ``2 warnings, 1 info · 1.84 s · 3 jobs · 5 stages · shuffle 12.3 MB read / 12.1 MB written · no spill``."""
+    ``2 warnings, 1 info · 1.84 s · 3 jobs · 2 SQL queries · 5 stages · shuffle 12.3 MB read /
+    12.1 MB written · no spill`` (the SQL queries only when there are some)."""
     return " \u00b7 ".join(summary_parts(report))
 
 

@@ -44,6 +44,16 @@ STYLE = "<style>" + "".join(f"{_S}{sel}{{{rule}}}" for sel, rule in (
     (" .sc-shuffle", "font-weight:600"),
     (" .sc-notes", "margin:.3em 0;padding-left:1.3em;opacity:.8"),
     (" .sc-compact", "margin:.2em 0;padding-left:1.3em;list-style:none"),
+    (" .sc-measurement", "margin:.3em 0 .7em;padding:.2em 0 .2em .7em;border-left:3px solid rgba(127,127,127,.35)"),
+    (" .sc-mhead", "opacity:.7;font-size:12px"),
+    (" .sc-verdict", "font-weight:600"),
+    (" .sc-changed", "color:#cf222e"),
+    (" .sc-status", "color:#b35900"),
+    (" .sc-chart", "display:block;max-width:100%;height:auto;margin:.3em 0"),
+    (" .sc-figures", "border-collapse:collapse;font-size:12px;margin:.3em 0"),
+    (" .sc-figures th", "text-align:left;font-weight:600;padding:.05em 1em .05em 0"),
+    (" .sc-figures thead th", "text-align:right"),
+    (" .sc-figures td", "text-align:right;padding:.05em 0 .05em 1em;font-variant-numeric:tabular-nums"),
 )) + "</style>"
 
 
@@ -176,6 +186,14 @@ def notes_html(report: dict) -> str:
     return '<ul class="sc-notes">' + "".join(f"<li>note: {inline(n)}</li>" for n in notes) + "</ul>"
 
 
+def measurements_html(measurements: list[dict]) -> str:
+    """The "Measurements" section: each rewrite measured against the original cell (open)."""
+    from .measure import measurement_html  # measure.py builds on this module
+
+    return (f'<details class="sc-measurements" open><summary>Measurements ({len(measurements)})</summary>'
+            + "".join(measurement_html(m) for m in measurements) + "</details>")
+
+
 def wrap(inner: str, style: bool = True) -> str:
     """``inner`` inside the scoped root element, with the style (once per page is enough)."""
     return f'<div class="{ROOT_CLASS}">{STYLE if style else ""}{inner}</div>'
@@ -185,10 +203,16 @@ def render(report: dict, compact: bool = False) -> str:
     """The report as one static HTML fragment.  ``compact``: the summary and one line per finding."""
     findings = report.get("findings") or []
     parts = [summary_html(report)]
+    measurements = report.get("measurements") or []
     if compact:
         if findings:
             parts.append('<ul class="sc-compact">' + "".join(f"<li>{finding_head(f)}</li>" for f in findings)
                          + "</ul>")
+        if measurements:
+            from .measure import measurement_line  # measure.py builds on this module
+
+            parts.append('<ul class="sc-compact">' + "".join(f"<li>{esc(measurement_line(m))}</li>"
+                                                             for m in measurements) + "</ul>")
         return wrap("".join(parts))
     if findings:
         parts.append('<div class="sc-findings">')
@@ -207,5 +231,7 @@ def render(report: dict, compact: bool = False) -> str:
     if lineages:
         parts.append(f'<details class="sc-lineages"><summary>Lineage ({len(lineages)})</summary>'
                      + "".join(lineage_html(l) for l in lineages) + "</details>")
+    if measurements:
+        parts.append(measurements_html(measurements))
     parts.append(notes_html(report))
     return wrap("".join(parts))

@@ -27,12 +27,17 @@ def finding_line(f: dict) -> str:
 def render(report: dict, compact: bool = False) -> str:
     """The report as text: the summary line, then each finding with its message, why, fix and
     rewrite diff, a heading per plan and lineage (with its tree or text when something in it
-    was flagged), and the notes.  ``compact``: the summary
-    and one line per finding."""
+    was flagged), the measurements of rewrites, and the notes.  ``compact``: the summary,
+    one line per finding and one per measurement."""
     out = [clean("sparkcoach: " + summary_line(report))]
     findings = report.get("findings") or []
+    measurements = report.get("measurements") or []
     if compact:
         out.extend("  " + finding_line(f) for f in findings)
+        if measurements:
+            from .measure import measurement_line  # measure.py builds on this module
+
+            out.extend(clean("  " + measurement_line(m)) for m in measurements)
         return "\n".join(out) + "\n"
 
     ctx = context_line(report)
@@ -78,6 +83,15 @@ def render(report: dict, compact: bool = False) -> str:
             for line, kind in rows:
                 mark = f"  {FLAG_MARK} flagged" if kind == "flagged" else ""
                 out.append(clean(INDENT * 2 + line + mark))
+    if measurements:
+        from .measure import measurement_text  # measure.py builds on this module
+
+        out.append("")
+        out.append("Measurements:")
+        for i, m in enumerate(measurements):
+            if i:
+                out.append("")
+            out.extend(INDENT + line if line else "" for line in measurement_text(m).rstrip("\n").split("\n"))
 
     notes = (report.get("summary") or {}).get("notes") or []
     if notes:

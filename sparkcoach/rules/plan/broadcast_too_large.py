@@ -28,8 +28,7 @@ joined = events.join(users.select("user_id", "country"), "user_id")
 from __future__ import annotations
 
 from ...rules.base import plan_rule
-from .redundant_exchange import JOINS, best_size, human, human_setting, ident, kids, op, parse_bytes, plan_name, up
-from .sort_merge_join_small_side import describe_side
+from ._plan import JOINS, best_size, describe_side, human, human_setting, ident, kids, op, parse_bytes, plan_name, up
 
 DEFAULT_DRIVER_MEMORY = "1g"
 

@@ -42,9 +42,8 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import (bare, estimate, human, ident, is_inner, op, plan_name, rows_of, split_commas,
-                                 split_top, static_at, strip_parens)
-from .sort_merge_join_small_side import join_type, side_name
+from ._plan import (bare, estimate, human, ident, join_sides, join_type, op, plan_name, rows_of, side_name,
+                    split_commas, split_top, static_at, strip_parens)
 
 TINY_BYTES = 10_000
 TINY_ROWS = 1_000
@@ -154,8 +153,8 @@ def _kind(cond: str, jt: str, render=bare):
 
 @plan_rule("SPK351", "nested-loop-join", "warning", "BroadcastNestedLoopJoin", "CartesianProduct")
 def nested_loop_join(node, ctx) -> None:
-    sides = [c for c in node.children if not is_inner(c)]
-    if len(sides) != 2:
+    sides = join_sides(node)
+    if sides is None:
         return
     name = op(node)
     if name == "BroadcastNestedLoopJoin" and any(tiny(s, ctx) for s in sides):

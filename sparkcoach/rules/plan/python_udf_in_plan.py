@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import arguments, closing_paren, ident, plan_name
+from ._plan import arguments, bracketed, closing_bracket, ident, plan_name
 
 _CALL_HEAD = re.compile(r"([A-Za-z_<][\w<>.]*)\(")
 
@@ -47,19 +47,10 @@ def udf_names(node) -> list[str]:
     a = arguments(node).strip()
     if not a.startswith("["):
         return []
-    depth, end = 0, -1
-    for i, ch in enumerate(a):
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-    listed = a[1:end] if end > 0 else a[1:]
+    listed = bracketed(a, 0)
     names: list[str] = []
     for m in _CALL_HEAD.finditer(listed):
-        close = closing_paren(listed, m.end() - 1)
+        close = closing_bracket(listed, m.end() - 1)
         if close < 0:
             continue
         if re.match(r"#\d+", listed[close + 1:]) and m.group(1) not in names:

@@ -41,8 +41,8 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import (AGGREGATES, JOINS, TRANSPARENT, bare, human, ident, op, plan_name, split_top,
-                                 static_at, strip_parens, up)
+from ._plan import (AGGREGATES, JOINS, TRANSPARENT, bare, human, ident, op, plan_name, size_of, split_top,
+                    static_at, strip_parens, up, work_name)
 
 ROW_FORMATS = {"csv": "CSV", "json": "JSON"}
 COLUMNAR = {"parquet": "Parquet", "orc": "ORC"}
@@ -88,17 +88,6 @@ def _feeds_work(node, ctx):
             return p
         p = up(p, ctx)
     return None
-
-
-def _work_name(p) -> str:
-    name = op(p)
-    if name in AGGREGATES:
-        return "an aggregation"
-    if name in JOINS:
-        return "a join"
-    if name in ("Window", "WindowGroupLimit"):
-        return "a window"
-    return "a top-n query"
 
 
 # --------------------------------------------------------------------------------------- filters not pushed down
@@ -155,12 +144,13 @@ def row_format_scan(node, ctx) -> None:
         if work is None:
             return  # only loaded, projected or filtered (e.g. converted): parsing it once is the job
         where = location(node)
-        size = node.size if node.size is not None and node.size < 2**63 - 1 else None
+        size = size_of(node)  # of the columns the query reads: Spark's estimate of the scan's output
         target = re.sub(r"\.(csv|json)$", "", where.rstrip("/")) + ".parquet" if where else "<path>.parquet"
         label = ROW_FORMATS[fmt]
-        ctx.report(f"{plan_name(ctx)} parses {label} from {where or 'a file'}{f' (~{human(size)})' if size else ''}"
-                   f" for {_work_name(work)}: {label} is re-parsed in full, every column, on every read; convert it "
-                   f"once to Parquet (`spark.read.{fmt}(...).write.parquet(\"{target}\")`) and read that with "
+        ctx.report(f"{plan_name(ctx)} parses {label} from {where or 'a file'}"
+                   f"{f' (~{human(size)} in the columns it reads)' if size else ''} for {work_name(work)}: "
+                   f"{label} is re-parsed in full, every column, on every read; convert it once to Parquet"
+                   f" (`spark.read.{fmt}(...).write.parquet(\"{target}\")`) and read that with "
                    f"`spark.read.parquet`", key=("SPK550", fmt, where))
         return
     if fmt not in COLUMNAR:

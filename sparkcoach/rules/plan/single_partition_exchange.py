@@ -36,8 +36,8 @@ daily = events.groupBy("day").count().coalesce(1)
 from __future__ import annotations
 
 from ...rules.base import plan_rule
-from .redundant_exchange import (AGGREGATES, JOINS, LIMITS, aggregate_parts, estimate_here, human, human_setting,
-                                 ident, kids, op, parse_bytes, partitioning, plan_name, sort_is_global, static_at, up)
+from ._plan import (AGGREGATES, LIMITS, aggregate_parts, estimate_here, human, human_setting, ident, kids, op,
+                    parse_bytes, partitioning, plan_name, sort_is_global, static_at, up, work_name)
 
 DEFAULT_PARTITION_BYTES = 64 * 1024 * 1024
 _LIGHT = frozenset({"Project", "Filter", "LocalLimit", "Sample", "SerializeFromObject", "DeserializeToObject",
@@ -75,21 +75,6 @@ def _heavy_above(node, ctx):
     return None
 
 
-def _what(p) -> str:
-    name = op(p)
-    if name in AGGREGATES:
-        return "an aggregation"
-    if name in JOINS:
-        return "a join"
-    if name in ("Window", "WindowGroupLimit"):
-        return "a window"
-    if name == "Sort":
-        return "a sort"
-    if name in ("BatchEvalPython", "ArrowEvalPython", "MapInPandas", "MapInArrow", "PythonMapInArrow"):
-        return "Python code"
-    return f"`{name}`"
-
-
 @plan_rule("SPK252", "single-partition-exchange", "warning", "Exchange", "Coalesce")
 def single_partition_exchange(node, ctx) -> None:
     name = op(node)
@@ -119,7 +104,7 @@ def single_partition_exchange(node, ctx) -> None:
         heavy = _heavy_above(node, ctx)
         if heavy is None:
             return
-        what = _what(heavy)
+        what = work_name(heavy)
     elif cname in ("Window", "WindowGroupLimit"):
         what = None
     elif cname in _GLOBAL_GROUPED:

@@ -42,9 +42,8 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import (AGGREGATES, JOINS, attrs, bare, best_size, filter_condition, human, human_setting,
-                                 ident, is_inner, kids, leaf_key, leaves, op, parse_bytes, plan_name, rows_of,
-                                 split_top)
+from ._plan import (attrs, bare, best_size, describe_side, human_setting, ident, join_sides, join_type, op,
+                    parse_bytes, plan_name)
 
 DEFAULT_AUTO_BROADCAST = 10 * 1024 * 1024
 BROADCASTABLE = {  # join type -> the sides a broadcast hash join can build
@@ -57,15 +56,6 @@ BROADCASTABLE = {  # join type -> the sides a broadcast hash join can build
     "RightOuter": ("left",),
     "FullOuter": (),
 }
-
-
-def join_type(node) -> str:
-    """"Inner", "LeftOuter", ... ("ExistenceJoin" for ``ExistenceJoin(exists#1)``); "Inner" when unstated."""
-    t = str((node.details or {}).get("Join type") or "")
-    if not t:
-        m = re.search(r"\b(Inner|Cross|LeftOuter|RightOuter|FullOuter|LeftSemi|LeftAnti|ExistenceJoin)\b", node.args)
-        t = m.group(1) if m else "Inner"
-    return "ExistenceJoin" if t.startswith("ExistenceJoin") else t
 
 
 def aqe_enabled(ctx) -> bool:
@@ -83,88 +73,6 @@ def aqe_broadcast_threshold(ctx) -> int:
     return DEFAULT_AUTO_BROADCAST
 
 
-# ------------------------------------------------------------------ naming a join side as in the user's code
-def _shape(node) -> tuple:
-    """A comparable digest of a subtree: leaf keys, filters (without inferred isnotnull), joins, aggregates."""
-    found, filters, ops = [], set(), []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        cs = list(kids(n))
-        name = op(n)
-        if not cs:
-            found.append(leaf_key(n))
-        if name == "Filter":
-            filters.update(c for c in split_top(filter_condition(n), "AND") if not c.startswith("isnotnull("))
-        elif name in JOINS or name in AGGREGATES or name in ("Window", "Generate", "Union", "Expand"):
-            ops.append(name if name not in AGGREGATES else "Aggregate")
-        stack.extend(cs)
-    return found, filters, sorted(ops)
-
-
-def _matches(side_shape, shape) -> bool:
-    mine, filters, ops = side_shape
-    theirs, filters2, ops2 = shape
-    if len(mine) != len(theirs) or filters != filters2 or ops != ops2:
-        return False
-    rest = list(theirs)
-    for k in mine:
-        hit = next((x for x in rest if x == k or (x[0] == k[0] and isinstance(k[1], frozenset)
-                                                 and isinstance(x[1], frozenset) and k[1] <= x[1])), None)
-        if hit is None:
-            return False
-        rest.remove(hit)
-    return True
-
-
-def side_name(side, other, ctx) -> str | None:
-    """The user's name of the DataFrame a join side reads, when exactly one other captured DataFrame of the cell
-    has the same data and operations (and does not also match the join's other side)."""
-    if ctx.plan is None:
-        return None
-    mine, theirs = _shape(side), _shape(other)
-    found = []
-    for p in ctx.run.plans:
-        if p is ctx.plan or not p.name or not re.fullmatch(r"[A-Za-z_]\w*", p.name):
-            continue
-        root = p.root
-        while op(root) in ("Exchange", "Sort", "BroadcastExchange") and len(list(kids(root))) == 1:
-            root = next(kids(root))
-        shape = _shape(root)
-        if _matches(mine, shape) and not _matches(theirs, shape):
-            found.append(p.name)
-    return found[0] if len(set(found)) == 1 else None
-
-
-def table_of(side) -> str | None:
-    """The table a join side scans, when it scans exactly one named table."""
-    found = leaves(side)
-    if len(found) != 1:
-        return None
-    d = found[0].details or {}
-    t = d.get("Table")
-    if t:
-        return str(t)
-    m = re.match(r"\s*\w+\s+([\w.`]+)\[", found[0].args or "")  # FileScan parquet spark_catalog.db.t[...]
-    if m and "." in m.group(1):
-        return m.group(1)
-    return None
-
-
-def describe_side(which: str, side, other, size: int, ctx, real: bool = False) -> tuple[str, str]:
-    """(how the message names the side, the broadcast rewrite)."""
-    name = side_name(side, other, ctx)
-    rows = None if real else rows_of(side)
-    est = (f"{human(size)} measured" if real else f"~{human(size)}") + (f", {rows:,} rows" if rows is not None
-                                                                       else "")
-    if name:
-        return f"`{name}` ({est})", f"join with `broadcast({name})` (`from pyspark.sql.functions import broadcast`)"
-    table = table_of(side)
-    where = f"the {which} side" + (f" (table `{table}`, {est})" if table else f" ({est})")
-    return where, (f"wrap the {which}-hand DataFrame of the join in `broadcast(...)` "
-                   f"(`from pyspark.sql.functions import broadcast`)")
-
-
 def join_keys(node) -> str:
     d = node.details or {}
     keys = d.get("Left keys")
@@ -177,8 +85,8 @@ def join_keys(node) -> str:
 
 @plan_rule("SPK350", "sort-merge-join-small-side", "warning", "SortMergeJoin", "ShuffledHashJoin")
 def sort_merge_join_small_side(node, ctx) -> None:
-    sides = [c for c in node.children if not is_inner(c)]
-    if len(sides) != 2:
+    sides = join_sides(node)
+    if sides is None:
         return
     jt = join_type(node)
     candidates = []
@@ -212,6 +120,3 @@ def sort_merge_join_small_side(node, ctx) -> None:
     ctx.report(f"{plan_name(ctx)} {what} {named}{' on ' + on if on else ''}, {why}; that side is small enough "
                f"to broadcast (under {human_setting(ctx.settings.broadcast_threshold)}): {rewrite}{note}",
                key=(ident(node), which))
-
-
-

@@ -33,9 +33,9 @@ for a sort-merge join, let AQE split the skewed partitions (`spark.sql.adaptive.
 from __future__ import annotations
 
 from ...rules.base import runtime_rule
+from ._plan import AGGREGATES
 
-JOINS = ("SortMergeJoin", "ShuffledHashJoin")
-AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
+SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # the joins AQE's skew join splits
 
 
 def _seconds(s: float) -> str:
@@ -58,9 +58,9 @@ def _what_ran(ctx) -> tuple[list, bool]:
     for plan in ctx.run.plans:
         for node in plan.root.walk():
             op = node.operator
-            if op.startswith(JOINS):
+            if op.startswith(SHUFFLED_JOINS):  # "SortMergeJoin(skew=true)" too
                 joins.append(node)
-            elif op.startswith(AGGREGATES) or op == "Window":
+            elif op.startswith(tuple(AGGREGATES)) or op == "Window":
                 grouped = True
     return joins, grouped
 

@@ -37,8 +37,8 @@ from __future__ import annotations
 import re
 
 from ...rules.base import plan_rule
-from .redundant_exchange import (AGGREGATES, HEAVY_NARROW, aggregate_parts, bare, describe_consumer, ident, kids,
-                                 op, partitioning, plan_name, sort_is_global, sort_keys, static_at, up)
+from ._plan import (AGGREGATES, HEAVY_NARROW, aggregate_parts, bare, describe_consumer, ident, kids, op,
+                    partitioning, plan_name, sort_is_global, sort_keys, static_at, up)
 
 _ORDER_USERS = frozenset({"GlobalLimit", "CollectLimit", "TakeOrderedAndProject", "CollectTail", "LocalLimit",
                           "Window", "WindowGroupLimit", "SortAggregate", "SortMergeJoin", "Union"})
