@@ -162,6 +162,14 @@ class SparkCoach(Magics):
         if not result.measurements:
             result.notes.append("--measure: no finding of this cell has a rewrite to measure")
 
+    def _insert_cell(self, text: str) -> str | None:
+        """The view's "Insert rewritten cell below" button (through the JupyterLab extension when present)."""
+        frontend = getattr(self, "frontend", None)
+        if frontend is None:
+            self.shell.set_next_input(text, replace=False)
+            return None
+        return frontend.insert_cell(text)
+
     def _measure_one(self, key: int | None, finding: dict, measuring) -> dict:
         """The view's "Measure" button: measure one finding's rewrite now."""
         from .measure.cell import measure_finding
@@ -288,7 +296,7 @@ class SparkCoach(Magics):
                 findings = rep.get("findings") or []
                 on_measure = lambda i: self._measure_one(key, findings[i], settings)  # noqa: E731
             widget = compact_view(rep) if compact else _findings_view(
-                FindingsView, rep, lambda text: self.shell.set_next_input(text, replace=False), on_measure)
+                FindingsView, rep, self._insert_cell, on_measure)
             wb = widget._repr_mimebundle_()
             if isinstance(wb, tuple):
                 wb = wb[0]
@@ -318,7 +326,11 @@ def _compact_bundle(rep: dict) -> dict:
 def load(ipython) -> None:
     from .capture.session import find_session
 
+    from .frontend import Frontend
+
     magics = SparkCoach(shell=ipython)
+    magics.frontend = Frontend(ipython)
+    magics.frontend.register()
     ipython.register_magics(magics)
     ipython._sparkcoach_magics = magics
     try:
@@ -333,6 +345,8 @@ def unload(ipython) -> None:
     if magics is None:
         return
     magics.auto = False  # unregisters the run hooks
+    if getattr(magics, "frontend", None) is not None:
+        magics.frontend.unregister()
     if hasattr(magics, "_snapshots"):
         magics._snapshots.clear()  # the namespaces held for the "Measure" button
     mm = ipython.magics_manager

@@ -513,6 +513,36 @@ def test_widget_without_on_insert_disables_the_button():
     button.click()  # nothing to call, nothing raised
 
 
+def test_widget_offers_the_cell_to_copy_when_it_cannot_insert():
+    """Without the JupyterLab extension the button cannot add a cell: it says so and shows the cell."""
+    import ipywidgets as W
+
+    from sparkcoach.frontend import COPY_HINT
+    from sparkcoach.views.widget import FindingsView
+
+    view = FindingsView(make_report(), on_insert=lambda text: COPY_HINT)
+    view.insert_buttons[0].click()
+    hint, area = view.insert_hints[0].children
+    assert "JupyterLab extension" in hint.value and isinstance(area, W.Textarea)
+    assert area.value == REWRITTEN
+    inserted = FindingsView(make_report(), on_insert=lambda text: None)  # the extension inserted it
+    inserted.insert_buttons[0].click()
+    assert inserted.insert_hints[0].children == ()
+
+
+def test_frontend_without_the_extension_offers_the_next_input():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from sparkcoach.frontend import COPY_HINT, Frontend
+
+    shell = InteractiveShell.instance()
+    frontend = Frontend(shell)
+    frontend.register()  # no kernel: nothing to register with, nothing raised
+    assert frontend.insert_cell("x = 1\n") == COPY_HINT
+    assert shell.rl_next_input == "x = 1\n"
+    frontend.unregister()
+
+
 def test_widget_no_findings_and_compact():
     import ipywidgets as W
 

@@ -52,6 +52,7 @@ class FindingsView(W.VBox):
         self.on_insert = on_insert
         self.on_measure = on_measure
         self.insert_buttons: dict[int, W.Button] = {}  # finding index -> its button
+        self.insert_hints: dict[int, W.VBox] = {}  # finding index -> where a "copy this cell" hint appears
         self.measure_buttons: dict[int, W.Button] = {}  # finding index -> its "Measure" button
         self.measure_status: dict[int, W.HTML] = {}  # finding index -> its "measuring…" / error line
         self.measure_outputs: dict[int, W.VBox] = {}  # finding index -> its measurements, one HTML each
@@ -98,9 +99,17 @@ class FindingsView(W.VBox):
                               layout=W.Layout(width="auto"))
             cell_text = rewrite["cell"]
 
-            def insert(_button, text=cell_text):
-                if self.on_insert is not None:
-                    self.on_insert(text)
+            hint = W.VBox(children=[])
+            self.insert_hints[i] = hint
+
+            def insert(_button, text=cell_text, box=hint):
+                if self.on_insert is None:
+                    return
+                said = self.on_insert(text)
+                if isinstance(said, str) and said:  # not inserted: say so and offer the cell to copy
+                    box.children = (_html(f'<div class="sc-status">{H.esc(said)}</div>'),
+                                    W.Textarea(value=text, rows=min(20, text.count("\n") + 1),
+                                               layout=W.Layout(width="100%")))
 
             button.on_click(insert)
             self.insert_buttons[i] = button
@@ -111,6 +120,7 @@ class FindingsView(W.VBox):
             measure.on_click(lambda _button, index=i: self._measure(index))
             self.measure_buttons[i] = measure
             parts.append(W.HBox(children=[button, measure]))
+            parts.append(hint)
         if i in self.measure_buttons or measured:
             self.measure_outputs[i] = W.VBox(children=[_html(measurement_html(m)) for m in measured])
             self.measure_status[i] = W.HTML(value="")
