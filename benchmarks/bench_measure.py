@@ -78,13 +78,14 @@ CASES: tuple[Case, ...] = (
     # The classic word count over a text file (written once by ``write_words``, not measured).
     # PySpark's groupByKey combines the values of a key into a list on the map side, and lists of
     # 1s compress well in the shuffle: with a small vocabulary both variants cost about the same.
-    # The cost shows with the long tail of natural text (many distinct words).
+    # The cost shows, if at all, with the long tail of natural text (many distinct words): 1.1-1.8x
+    # by the medians, spreads often overlapping (README, "Measured rewrites").
     Case("words", "word counts: groupByKey", "SPK201",
          setup="lines = sc.textFile(words_path, 8)\n",
          cell="pairs = lines.flatMap(lambda line: line.split()).map(lambda w: (w, 1))\n"
               "counts = pairs.groupByKey().mapValues(sum)\n"
               "top = counts.takeOrdered(10, key=lambda kv: (-kv[1], kv[0]))\n",
-         sizes={"n_lines": 150_000}, describe="{n_lines:,} lines, {words:,} words (Zipf-like)"),
+         sizes={"n_lines": 300_000}, describe="{n_lines:,} lines, {words:,} words (Zipf-like)"),
     # sum() of a double is order-sensitive, so Spark's EliminateSorts keeps the sort (it drops
     # sorts only under order-insensitive aggregates: min, max, count, sums of integers).
     Case("sort", "orderBy before groupBy", "SPK202",
@@ -196,7 +197,7 @@ def run_case(case: Case, spark, workdir: Path, scale: float = 1.0, runs: int = 3
     finding, rewrite = coach_rewrite(case)
     row["finding"] = finding.message if finding is not None else None
     if rewrite is None:
-        row["status"] = NO_REWRITE
+        row["status"], row["size"] = NO_REWRITE, "-"  # nothing is built or run
         row["verdict"] = ("the coach does not report it" if finding is None
                           else "reported; the coach offers no rewrite (not measured)")
         return row
@@ -297,6 +298,29 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def sweep(rows: list[dict], scales: list[float]) -> str:
+    """One line per case: the verdict and the medians (original \u2192 rewrite) at each scale."""
+    head = " | ".join(f"x{s:g}" for s in scales)
+    lines = [f"| Case | Rule | {head} |", "| --- | --- |" + " --- |" * len(scales)]
+    for key in dict.fromkeys(r["case"] for r in rows):
+        mine = {r["scale"]: r for r in rows if r["case"] == key}
+        first = next(iter(mine.values()))
+        cells = []
+        for s in scales:
+            r = mine.get(s) or (first if first["status"] == NO_REWRITE else None)
+            if r is None:
+                cells.append("-")
+            elif r["measurement"] is None:
+                cells.append("no rewrite" if r["status"] == NO_REWRITE else r["verdict"])
+            else:
+                a, b = _variant(r["measurement"], "original"), _variant(r["measurement"], "rewrite")
+                times = (f" ({a['median_s']:.2f} \u2192 {b['median_s']:.2f} s)"
+                         if a and b and a["median_s"] is not None and b["median_s"] is not None else "")
+                cells.append(r["verdict"] + times + ("" if r["same_result"] else f"; {_check(r)}"))
+        lines.append(f"| {first['title']} | {first['rule']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="data size relative to the defaults")
@@ -327,12 +351,16 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 print(f"[{time.perf_counter() - t:6.1f} s] x{scale:g} {case.key:12s} {case.rule} "
                       f"{row['status']:12s} {row['verdict']}  ({_check(row)})", flush=True)
+                if row["status"] == NO_REWRITE:
+                    break  # nothing measured: one row says so
     finally:
         if spark is not None:
             spark.stop()
         tmp.cleanup()
     total = time.perf_counter() - started
     md = table(rows)
+    if len(scales) > 1:
+        md += "\n\nBy size (scale 1 = the default sizes):\n\n" + sweep(rows, scales)
     pressure = ", ".join(f"{k}={v}" for k, v in PRESSURE_CONF)
     note = (f"{about}; the caching case with {pressure}. Each variant: one warm-up, then {args.runs} "
             f"alternating timed runs (more when the margin is thin); wall time per run; {total:.0f} s in all.")

@@ -73,3 +73,16 @@ def test_table_shows_every_row_with_its_verdict_and_result_check():
     assert ("| a | SPK301 | 10 rows | 2.00 s (1.90..2.10) | 1.00 s (0.90..1.20) | 2.00x | 2.0\u00d7 faster | same "
             "| 312 MB \u2192 4 kB |") in text
     assert "| b | SPK103 | 10 rows | - | - | - | reported; the coach offers no rewrite | - | - |" in text
+
+
+def test_sweep_shows_each_scale_so_a_size_where_the_rewrite_does_not_pay_is_visible():
+    def row(scale, verdict, a, b):
+        return {"case": "udf", "title": "udf", "rule": "SPK405", "scale": scale, "status": "done",
+                "verdict": verdict, "same_result": True, "measurement": {"same_result": True, "variants": [
+                    {"label": "original", "median_s": a}, {"label": "rewrite", "median_s": b}]}}
+
+    text = bench.sweep([row(0.1, "no measurable difference", 0.3, 0.28), row(1.0, "2.8\u00d7 faster", 1.9, 0.68)],
+                       [0.1, 1.0, 2.0])
+    assert text.splitlines()[0] == "| Case | Rule | x0.1 | x1 | x2 |"
+    assert ("| udf | SPK405 | no measurable difference (0.30 \u2192 0.28 s) "
+            "| 2.8\u00d7 faster (1.90 \u2192 0.68 s) | - |") in text

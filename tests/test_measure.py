@@ -132,6 +132,19 @@ def test_runs_alternate_and_caches_are_released(spark):
     assert set(spark.sparkContext._jsc.getPersistentRDDs().keySet()) == persistent
 
 
+def test_dataframe_caches_a_run_makes_are_released(spark):
+    from pyspark import StorageLevel
+
+    df = spark.range(20000)
+    ns = {**_ns(spark), "df": df, "StorageLevel": StorageLevel}
+    original = "x = df.persist(StorageLevel.MEMORY_ONLY)\nn = x.count()\n"
+    rewrite = "x = df.cache()\nn = x.count()\n"
+    m = measure(original, rewrite, ns, spark, code="SPK502", settings=MeasureSettings(runs=1, confirm=False))
+    assert m.status == model.DONE and m.same_result is True, m
+    assert any("released after every run" in n for n in m.notes), m.notes
+    assert not df.storageLevel.useMemory and not df.storageLevel.useDisk  # nothing left cached
+
+
 def test_a_changed_result_is_never_an_improvement(spark):
     original = "total = sc.parallelize(range(3000), 2).map(lambda x: x * 2).sum()\n"
     rewrite = "total = sc.parallelize(range(2999), 2).map(lambda x: x * 2).sum()\n"

@@ -136,46 +136,39 @@ class _PersistRecorder:
         self._patched: list = []
 
     def __enter__(self):
+        import importlib
+
         classes = []
-        try:
-            from pyspark.sql import DataFrame
-
-            classes.append(DataFrame)
-        except Exception:
-            pass
-        try:
-            from pyspark.sql.connect.dataframe import DataFrame as CDF
-
-            classes.append(CDF)
-        except Exception:
-            pass
-        try:
-            from pyspark import RDD
-
-            classes.append(RDD)
-        except Exception:
-            pass
+        # The concrete classes: pyspark 4's pyspark.sql.DataFrame is an abstract parent, and the classic
+        # DataFrame's cache() does not go through persist(); so both methods, on each class that defines them.
+        for module, name in (("pyspark.sql.classic.dataframe", "DataFrame"), ("pyspark.sql.connect.dataframe",
+                             "DataFrame"), ("pyspark.sql.dataframe", "DataFrame"), ("pyspark.rdd", "RDD")):
+            try:
+                classes.append(getattr(importlib.import_module(module), name))
+            except Exception:
+                pass
+        recorder = self
         for cls in classes:
-            original = cls.__dict__.get("persist")
-            if original is None:
-                continue
-            recorder = self
+            for method in ("persist", "cache"):
+                original = cls.__dict__.get(method)
+                if original is None or getattr(original, "__isabstractmethod__", False):
+                    continue
 
-            def persist(obj, *args, __original=original, **kwargs):
-                fresh = not _is_cached(obj)
-                out = __original(obj, *args, **kwargs)
-                if fresh:
-                    recorder.made.append(obj)
-                return out
+                def wrapper(obj, *args, __original=original, **kwargs):
+                    fresh = not _is_cached(obj)
+                    out = __original(obj, *args, **kwargs)
+                    if fresh and all(o is not obj for o in recorder.made):
+                        recorder.made.append(obj)
+                    return out
 
-            persist.__wrapped__ = original  # type: ignore[attr-defined]
-            setattr(cls, "persist", persist)
-            self._patched.append((cls, original))
+                wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+                setattr(cls, method, wrapper)
+                self._patched.append((cls, method, original))
         return self
 
     def __exit__(self, *exc):
-        for cls, original in self._patched:
-            setattr(cls, "persist", original)
+        for cls, method, original in reversed(self._patched):
+            setattr(cls, method, original)
         self._patched = []
         return False
 
