@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import registry
-from .capture.model import CapturedLineage, CapturedPlan, CellRun
+from .capture.model import CapturedLineage, CapturedPlan, CellRun, job_totals
 from .engine.lint import Settings, lint_cell
 from .findings import Finding
 
@@ -146,24 +146,17 @@ def report(result: CellResult, execution_count: int | None = None) -> dict:
         d["rewrite"] = rewrite_of(result.cell, f)
         findings.append(d)
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
-    stages = [s for j in run.jobs for s in j.stages] if run else []
-
-    def total(attr):
-        vals = [getattr(s, attr) for s in stages if getattr(s, attr) is not None]
-        return sum(vals) if vals else None
-
-    # Spark counts spilled data twice (its size in memory and on disk): the disk figure is what was written.
-    spill = total("disk_spilled_bytes") if stages else None
+    totals = job_totals(run.jobs) if run else {}
     summary = {
         **counts,
         "wall_s": run.wall_s if run else None,
         "jobs": len(run.jobs) if run else None,
         "queries": len(run.queries) if run else None,
-        "stages": len(stages) if run else None,
-        "tasks": sum(s.tasks for s in stages) if stages else (0 if run else None),
-        "shuffle_read_bytes": total("shuffle_read_bytes"),
-        "shuffle_write_bytes": total("shuffle_write_bytes"),
-        "spill_bytes": spill,
+        "stages": totals.get("stages"),
+        "tasks": totals.get("tasks"),
+        "shuffle_read_bytes": totals.get("shuffle_read_bytes"),
+        "shuffle_write_bytes": totals.get("shuffle_write_bytes"),
+        "spill_bytes": totals.get("spill_bytes"),
         "sources": list(run.sources) if run else [],
         # the run's notes repeat the cell's: each once
         "notes": list(dict.fromkeys(list(result.notes) + (list(run.notes) if run else []))),

@@ -116,3 +116,19 @@ class CellRun:
     spark: str = "none"  # "classic local", "classic cluster", "connect", "none"
     conf: dict = field(default_factory=dict)  # settings plan rules need (AQE, thresholds, driver memory)
     queries: tuple[QueryMetrics, ...] = ()  # the SQL queries the cell's jobs belong to
+
+
+def job_totals(jobs) -> dict:
+    """Figures summed over the jobs' stages: ``stages``, ``tasks``, shuffle read/write bytes, ``spill_bytes``
+    and the longest task (``peak_task_s``); a figure no stage knows is None.  Spark counts spilled data
+    twice (its size in memory and on disk): the disk figure, what was written, is the spill."""
+    stages = [s for j in jobs for s in j.stages]
+
+    def total(attr):
+        vals = [getattr(s, attr) for s in stages if getattr(s, attr) is not None]
+        return sum(vals) if vals else None
+
+    peaks = [s.task_max_s for s in stages if s.task_max_s is not None]
+    return {"stages": len(stages), "tasks": sum(s.tasks for s in stages),
+            "shuffle_read_bytes": total("shuffle_read_bytes"), "shuffle_write_bytes": total("shuffle_write_bytes"),
+            "spill_bytes": total("disk_spilled_bytes"), "peak_task_s": max(peaks) if peaks else None}

@@ -298,6 +298,19 @@ class _SessionState:
 # --------------------------------------------------------------------------- timeout / interrupt
 
 
+def _cancel(session, tag: str | None) -> None:
+    """Cancel the jobs tagged ``tag``: a job group on classic, a tag on Spark Connect."""
+    if not tag or session is None:
+        return
+    try:
+        if type(session).__module__.startswith("pyspark.sql.connect"):
+            session.interruptTag(tag)
+        else:
+            session.sparkContext.cancelJobGroup(tag)
+    except Exception:
+        pass
+
+
 class _Watchdog:
     """Cancels the current run's jobs when the deadline passes; interrupts Python code after a grace."""
 
@@ -328,16 +341,7 @@ class _Watchdog:
                 pass
 
     def cancel(self) -> None:
-        tag, session = self.tag, self.session
-        if not tag or session is None:
-            return
-        try:
-            if type(session).__module__.startswith("pyspark.sql.connect"):
-                session.interruptTag(tag)
-            else:
-                session.sparkContext.cancelJobGroup(tag)
-        except Exception:
-            pass
+        _cancel(self.session, self.tag)
 
     def _watch(self) -> None:
         if self._done.wait(max(0.0, self.deadline - time.monotonic())):
@@ -405,16 +409,9 @@ def _quiet():
 
 
 def _figures(jobs) -> Figures:
-    stages = [s for j in jobs for s in j.stages]
+    from ..capture.model import job_totals
 
-    def total(attr):
-        vals = [getattr(s, attr) for s in stages if getattr(s, attr) is not None]
-        return sum(vals) if vals else None
-
-    peaks = [s.task_max_s for s in stages if s.task_max_s is not None]
-    return Figures(jobs=len(jobs), stages=len(stages), tasks=sum(s.tasks for s in stages),
-                   shuffle_read_bytes=total("shuffle_read_bytes"), shuffle_write_bytes=total("shuffle_write_bytes"),
-                   spill_bytes=total("disk_spilled_bytes"), peak_task_s=max(peaks) if peaks else None)
+    return Figures(jobs=len(jobs), **job_totals(jobs))
 
 
 class _Runner:
@@ -699,9 +696,7 @@ class JobTag:
     def __exit__(self, exc_type, exc, tb):
         if self.capture is not None:
             if exc_type is KeyboardInterrupt:
-                w = _Watchdog(self.session, None)
-                w.tag = self.capture.tag
-                w.cancel()
+                _cancel(self.session, self.capture.tag)
             try:
                 self.capture.stop()
             except Exception:
