@@ -97,16 +97,27 @@ def bound_names(code: str) -> list[str]:
 
 # -- fingerprints ---------------------------------------------------------------------------------
 
+def spark_kind(obj) -> str | None:
+    """"df" for a Spark DataFrame (classic or Connect; not pandas-on-Spark), "rdd" for an RDD, else None."""
+    t = type(obj)
+    module = t.__module__ or ""
+    if t.__name__ == "DataFrame" and module.startswith("pyspark.sql"):
+        return "df"
+    if t.__name__ in ("RDD", "PipelinedRDD") and module.startswith("pyspark"):
+        return "rdd"
+    return None
+
+
 def fingerprint(value) -> Fingerprint | None:
     """What to compare of ``value``; None for values not worth comparing (modules, functions,
     sessions, Columns, broadcasts, streaming DataFrames, objects of unknown types ...).
     DataFrames and RDDs start one Spark action; errors from it propagate."""
     t = type(value)
-    module = t.__module__ or ""
-    if module.startswith("pyspark"):
-        if t.__name__ == "DataFrame" and module.startswith("pyspark.sql"):
+    if (t.__module__ or "").startswith("pyspark"):
+        kind = spark_kind(value)
+        if kind == "df":
             return _dataframe(value)
-        if t.__name__ in ("RDD", "PipelinedRDD"):
+        if kind == "rdd":
             return _rdd(value)
         if t.__name__ != "Row":
             return None

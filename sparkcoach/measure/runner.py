@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from . import model, stats
+from .fingerprint import spark_kind as _kind
 from .model import Figures, Measurement, Variant
 
 SEED = 42
@@ -97,17 +98,6 @@ def _literal_args(source: str, methods: tuple[str, ...]) -> set[str]:
 
 
 # --------------------------------------------------------------------------- spark helpers
-
-
-def _kind(obj) -> str | None:
-    t = type(obj)
-    if not t.__module__.startswith("pyspark"):
-        return None
-    if t.__name__ == "DataFrame":
-        return "df"
-    if t.__name__ in ("RDD", "PipelinedRDD"):
-        return "rdd"
-    return None
 
 
 def _is_cached(obj) -> bool:
