@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 import re
 import textwrap
 from pathlib import Path
@@ -83,3 +84,19 @@ def _run(spark, source: str) -> dict:
 
 def fixture_files(kind: str = "python") -> list[Path]:
     return sorted((Path(__file__).parent / "fixtures" / kind).glob("*.py"))
+
+
+@contextmanager
+def spark_conf(spark, keys: dict):
+    """Runtime settings for one test (``{"spark.sql.x": "1"}``), put back afterwards."""
+    old = {k: spark.conf.get(k, None) for k in keys}
+    try:
+        for k, v in keys.items():
+            spark.conf.set(k, v)
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)

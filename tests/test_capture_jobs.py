@@ -7,13 +7,13 @@ import socket
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
 
 import pytest
 
 from sparkcoach.capture.jobs import (DESCRIPTION, GROUP_ID, INTERRUPT, NOTE_NO_FIGURES, SOURCE_REST, SOURCE_STORE,
                                      SOURCE_TRACKER, JobCapture)
 from sparkcoach.capture.model import JobMetrics, StageMetrics
+from helpers import spark_conf  # noqa: E402
 
 
 def total_jobs(sc) -> int:
@@ -26,20 +26,9 @@ def shuffle_job(spark):
     return spark.range(0, 2000, 1, 2).selectExpr("id % 5 AS k").groupBy("k").count().collect()
 
 
-@contextmanager
 def sql_conf(spark, keys: dict):
     """Runtime SQL settings for one test, restored afterwards."""
-    old = {k: spark.conf.get(k, None) for k in keys}
-    try:
-        for k, v in keys.items():
-            spark.conf.set(k, v)
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                spark.conf.unset(k)
-            else:
-                spark.conf.set(k, v)
+    return spark_conf(spark, keys)
 
 
 def spill_job(spark):

@@ -9,7 +9,6 @@ Settings changed for a test are put back afterwards (the session is shared).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import linecache
@@ -21,6 +20,7 @@ import pytest
 
 from sparkcoach import registry
 from sparkcoach.capture.model import CapturedPlan, CellRun
+from helpers import spark_conf  # noqa: E402
 from sparkcoach.engine.plan import Marks, PlanSettings, check_run
 from sparkcoach.findings import Finding
 
@@ -43,21 +43,9 @@ def capture_explain(df, name: str, line: int = 1) -> CapturedPlan:
     return capture_plan._plan_of_connect(df, name, line)
 
 
-@contextlib.contextmanager
 def conf(spark, **settings):
     """Session settings for one test (``spark__sql__x="1"`` sets ``spark.sql.x``), put back afterwards."""
-    keys = {k.replace("__", "."): v for k, v in settings.items()}
-    old = {k: spark.conf.get(k, None) for k in keys}
-    try:
-        for k, v in keys.items():
-            spark.conf.set(k, v)
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                spark.conf.unset(k)
-            else:
-                spark.conf.set(k, v)
+    return spark_conf(spark, {k.replace("__", "."): v for k, v in settings.items()})
 
 
 def session_conf(spark) -> dict:
