@@ -248,3 +248,21 @@ def test_under_spark_connect(connect_session):
     m = measure(slow, slow, ns, spark, code="SPK000", settings=MeasureSettings(runs=3, timeout=2.0))
     assert m.status == model.TIMEOUT and time.monotonic() - t0 < 15, m
     assert spark.range(7).count() == 7  # the session is still usable
+
+
+def test_connect_figures_come_from_execution_info(connect_session):
+    """Without a Spark UI to ask, a Connect run's shuffle bytes come from the plan metrics the server
+    returns with each result (DataFrame.executionInfo), and the view says where they came from."""
+    spark = connect_session
+    ns = {"spark": spark, "__builtins__": __builtins__}
+    original = ("rows = spark.range(200000).selectExpr('id % 97 AS k', 'id AS v')"
+                ".repartition(8).groupBy('k').count().collect()\n")
+    rewrite = "rows = spark.range(200000).selectExpr('id % 97 AS k', 'id AS v').groupBy('k').count().collect()\n"
+    m = measure(original, rewrite, ns, spark, code="SPK000", settings=MeasureSettings(runs=1, confirm=False))
+    assert m.status == model.DONE and m.same_result is True, m
+    by_label = {v.label: v for v in m.variants}
+    # repartition(8) shuffles every row (compressed, tens of kB); the rewrite only 97 partial counts a task
+    assert by_label["original"].figures.shuffle_write_bytes > 20_000, by_label["original"]
+    assert 0 < by_label["rewrite"].figures.shuffle_write_bytes < by_label["original"].figures.shuffle_write_bytes
+    assert by_label["original"].figures.jobs is None  # not sent by the server
+    assert any("executionInfo" in n for n in m.notes), m.notes

@@ -212,7 +212,9 @@ class _ExecutionInfoRecorder:
         """Shuffle bytes and spill summed over the plan metrics (jobs, stages, tasks: not sent)."""
         if not self.infos:
             return None
-        sums = {"shuffle bytes written": 0, "remote bytes read": 0, "local bytes read": 0, "spill size": 0}
+        # The server sends the metrics' keys (shuffleBytesWritten, spillSize); older servers the UI's
+        # display names (shuffle bytes written): compare both without case and spaces.
+        sums = {"shufflebyteswritten": 0, "remotebytesread": 0, "localbytesread": 0, "spillsize": 0}
         seen = set()
         for info in self.infos:
             try:
@@ -221,14 +223,14 @@ class _ExecutionInfoRecorder:
                 plans = []
             for plan in plans:
                 for mv in getattr(plan, "_metrics", None) or ():
-                    name = str(getattr(mv, "_name", "")).strip().lower()
+                    name = str(getattr(mv, "_name", "")).replace(" ", "").lower()
                     if name in sums:
                         key = (id(info), plan._id, name)
                         if key not in seen:
                             seen.add(key)
                             sums[name] += int(getattr(mv, "_value", 0) or 0)
-        return Figures(shuffle_read_bytes=sums["remote bytes read"] + sums["local bytes read"],
-                       shuffle_write_bytes=sums["shuffle bytes written"], spill_bytes=sums["spill size"])
+        return Figures(shuffle_read_bytes=sums["remotebytesread"] + sums["localbytesread"],
+                       shuffle_write_bytes=sums["shufflebyteswritten"], spill_bytes=sums["spillsize"])
 
 
 # --------------------------------------------------------------------------- the session state a run may touch
