@@ -261,7 +261,7 @@ def _cell_parses(to_python):
                 warnings.simplefilter("ignore")
                 ast.parse(code.python)
             return True
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             return False
 
     return parses

@@ -120,7 +120,7 @@ def rewrite_of(cell: str, f: Finding) -> dict | None:
         try:
             ast.parse(code.python)
             return True
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             return False
 
     new, applied = apply_fixes(cell, [f], unsafe=True, parses=parses)

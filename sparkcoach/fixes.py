@@ -16,7 +16,7 @@ def _parses(text: str) -> bool:
             warnings.simplefilter("ignore")
             ast.parse(text)
         return True
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False
 
 

@@ -113,3 +113,13 @@ def test_findings_are_immutable():
 def test_syntax_error_in_a_file_is_one_finding():
     found = lint_source("def f(:\n", "x.py")
     assert [(f.code, f.name, f.line) for f in found] == [("SPK000", "syntax-error", 1)]
+
+
+def test_a_cell_too_deep_for_the_parser_is_one_spk000_and_the_others_are_linted():
+    """CPython's parser raises MemoryError on very deep nesting; that is one SPK000, not a crash."""
+    from sparkcoach.engine.lint import lint_cells, lint_source
+
+    deep = "y = " + "-" * 200000 + "1\n"
+    assert [f.code for f in lint_source(deep)] == ["SPK000"]
+    found = lint_cells([deep, "rdd = sc.parallelize([(1, 2)])\ncounts = rdd.groupByKey().mapValues(sum)\n"])
+    assert [(f.cell, f.code) for f in found] == [(0, "SPK000"), (1, "SPK201")]

@@ -45,7 +45,11 @@ def _syntax_error(exc: SyntaxError, unit: Unit, settings: Settings | None) -> li
 def _parse(text: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences and the like
-        return ast.parse(text)
+        try:
+            return ast.parse(text)
+        except (MemoryError, RecursionError):
+            # CPython's parser gives up on very deep nesting (e.g. "-" * 200000 + "1")
+            raise SyntaxError("too deeply nested for Python's parser") from None
 
 
 def _no_gc(fn):
