@@ -16,3 +16,15 @@ def unload_ipython_extension(ipython):
     from .magics import unload
 
     unload(ipython)
+
+
+def _jupyter_labextension_paths():
+    """Where the built JupyterLab extension lives (``jupyter labextension develop`` links it)."""
+    return [{"src": "labextension", "dest": "sparkcoach"}]
+
+
+def _jupyter_server_extension_points():
+    """The Jupyter server extension (lint-as-you-type routes) is :mod:`sparkcoach.server`."""
+    from .server import _jupyter_server_extension_points
+
+    return _jupyter_server_extension_points()

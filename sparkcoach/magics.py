@@ -179,6 +179,26 @@ class SparkCoach(Magics):
             raise RuntimeError("this cell's inputs are no longer held: run it again with %%sparklint --measure")
         return measure_finding(self.shell, snap, finding, measuring).to_dict()
 
+    def _keep_report(self, key: int, findings: list[dict], measuring) -> None:
+        """Keep the findings shown for snapshot ``key`` (and how to measure them), for "Measure" later."""
+        if not hasattr(self, "_reports"):
+            self._reports = {}
+        self._reports[key] = (findings, measuring)
+        held = getattr(self, "_snapshots", None)
+        for k in [k for k in self._reports if held is None or held.get(k) is None]:
+            del self._reports[k]
+
+    def _measure_snapshot(self, key: int, index: int) -> dict:
+        """The JupyterLab extension's "Measure" (over the comm): finding ``index`` of the report shown
+        for snapshot ``key``.  LookupError when that snapshot or finding is not held."""
+        held = getattr(self, "_reports", {}).get(key)
+        if held is None or getattr(self, "_snapshots", None) is None or self._snapshots.get(key) is None:
+            raise LookupError("this cell's inputs are no longer held: run it again with %%sparklint")
+        findings, measuring = held
+        if not 0 <= index < len(findings):
+            raise LookupError(f"finding {index} is not in that cell's report (it has {len(findings)})")
+        return self._measure_one(key, findings[index], measuring)
+
     # ------------------------------------------------------------------ %sparkcoach
     @line_magic
     def sparkcoach(self, line):
@@ -281,20 +301,21 @@ class SparkCoach(Magics):
             return
         from IPython.display import display
 
-        from .views.bundle import mime_bundle
+        from .views.bundle import MIME, mime_bundle
 
         rep = coach.report(result, self.shell.execution_count)
         data = mime_bundle(rep) if not compact else _compact_bundle(rep)
+        if key is not None:
+            from .measure.runner import MeasureSettings
+
+            self._keep_report(key, list(rep.get("findings") or []),
+                              measuring or MeasureSettings(ui_timeout=self.ui_timeout, spark_ui=self.spark_ui))
         try:
             from .views.widget import FindingsView, compact as compact_view
 
             on_measure = None
             if key is not None and not compact:
-                from .measure.runner import MeasureSettings
-
-                settings = measuring or MeasureSettings(ui_timeout=self.ui_timeout, spark_ui=self.spark_ui)
-                findings = rep.get("findings") or []
-                on_measure = lambda i: self._measure_one(key, findings[i], settings)  # noqa: E731
+                on_measure = lambda i: self._measure_snapshot(key, i)  # noqa: E731
             widget = compact_view(rep) if compact else _findings_view(
                 FindingsView, rep, self._insert_cell, on_measure)
             wb = widget._repr_mimebundle_()
@@ -305,7 +326,8 @@ class SparkCoach(Magics):
                 data = {**data, "application/vnd.jupyter.widget-view+json": view}
         except Exception:
             pass  # no widget frontend: the static renderings carry it
-        display(data, raw=True)
+        # The snapshot key lets the JupyterLab extension's "Measure" ask for this cell's findings later.
+        display(data, raw=True, metadata={MIME: {"snapshot": key}})
 
 
 def _findings_view(cls, rep, on_insert, on_measure):
@@ -329,8 +351,9 @@ def load(ipython) -> None:
     from .frontend import Frontend
 
     magics = SparkCoach(shell=ipython)
-    magics.frontend = Frontend(ipython)
+    magics.frontend = Frontend(ipython, on_measure=magics._measure_snapshot)
     magics.frontend.register()
+    magics.frontend.offer()  # the extension, when present, answers by opening its comm
     ipython.register_magics(magics)
     ipython._sparkcoach_magics = magics
     try:
@@ -349,6 +372,8 @@ def unload(ipython) -> None:
         magics.frontend.unregister()
     if hasattr(magics, "_snapshots"):
         magics._snapshots.clear()  # the namespaces held for the "Measure" button
+    if hasattr(magics, "_reports"):
+        magics._reports.clear()
     mm = ipython.magics_manager
     mm.magics["cell"].pop("sparklint", None)
     mm.magics["line"].pop("sparkcoach", None)

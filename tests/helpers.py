@@ -11,6 +11,13 @@ from pathlib import Path
 from sparkcoach.engine.lint import Settings, lint_source
 from sparkcoach.fixes import apply_fixes
 
+# A notebook's first cell: a local Spark session on loopback, quiet (for tests that run real kernels).
+KERNEL_SPARK_SETUP = """from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "4")
+         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+         .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+sc = spark.sparkContext"""
 EXPECT = re.compile(r"#\s*(SPK\d{3})(?::\s*(\d+))?")
 
 

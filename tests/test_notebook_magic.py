@@ -5,15 +5,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from helpers import KERNEL_SPARK_SETUP
 
 pytestmark = pytest.mark.spark
 
-SETUP = """from pyspark.sql import SparkSession
-spark = (SparkSession.builder.master("local[2]").config("spark.sql.shuffle.partitions", "4")
-         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-         .config("spark.ui.showConsoleProgress", "false").getOrCreate())
-spark.sparkContext.setLogLevel("ERROR")
-sc = spark.sparkContext"""
+SETUP = KERNEL_SPARK_SETUP
 
 
 def test_sparklint_in_an_executed_notebook(tmp_path):
