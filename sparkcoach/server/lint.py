@@ -15,12 +15,10 @@ Example:
 
 from __future__ import annotations
 
-import ast
 import json
 import time
 from dataclasses import dataclass
 
-from ..engine.cells import cell_to_python
 from ..engine.lint import Settings, lint_cells
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -109,20 +107,6 @@ def parse_request(body: bytes | str) -> LintRequest:
     return LintRequest(ids, sources, _codes(data, "select"), _codes(data, "ignore"))
 
 
-def _unparsable(sources: tuple[str, ...]) -> int | None:
-    """The first cell whose Python exhausts the parser (deep nesting), if any."""
-    for i, text in enumerate(sources):
-        try:
-            code = cell_to_python(text).python
-            if code is not None:
-                ast.parse(code)
-        except (RecursionError, MemoryError):
-            return i
-        except (SyntaxError, ValueError):
-            pass
-    return None
-
-
 def lint_request(request: LintRequest) -> dict:
     """Lint the request's cells as one notebook; each finding gains the ``cell_id`` it belongs to."""
     start = time.perf_counter()
@@ -130,10 +114,8 @@ def lint_request(request: LintRequest) -> dict:
     try:
         found = lint_cells(list(request.sources), "<notebook>", settings=settings,
                            cell_ids=range(len(request.sources)))
-    except (RecursionError, MemoryError):
-        index = _unparsable(request.sources)
-        where = f"cell {request.ids[index]!r}" if index is not None else "a cell"
-        raise BadRequest(f"cannot lint: {where} is nested too deeply for Python's parser") from None
+    except (RecursionError, MemoryError):  # the engine turns parser overflows into SPK000; this is a last guard
+        raise BadRequest("cannot lint: the notebook's code is nested too deeply to check") from None
     findings = []
     for finding in found:
         item = finding.to_dict()
