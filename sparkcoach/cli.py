@@ -1,4 +1,4 @@
-"""``sparkcoach lint|rules|rule``: the command line.  Never imports pyspark."""
+"""``sparkcoach lint|rules|rule|tutorial``: the command line.  Never imports pyspark."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rule = sub.add_parser("rule", help="print one rule's documentation")
     rule.add_argument("code")
+    tut = sub.add_parser("tutorial", help="open a tutorial notebook in JupyterLab, or run it headless and print "
+                                           "the coaching")
+    tut.add_argument("notebook", nargs="?", default=None, help="default: notebooks/01_first_steps.ipynb")
+    tut.add_argument("--headless", action="store_true",
+                     help="run the notebook with a real kernel and print the findings, rewrites and timings "
+                          "(automatic when there is no display)")
+    tut.add_argument("--html", metavar="PATH", help="where to write the HTML copy (default: <notebook>.coaching.html)")
     return p
 
 
@@ -58,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             return _rules(args)
         if args.command == "rule":
             return _rule(args)
-        raise UsageError("missing command: use 'sparkcoach lint PATH...', 'sparkcoach rules' or 'sparkcoach rule CODE'")
+        if args.command == "tutorial":
+            return _tutorial(args)
+        raise UsageError("missing command: use 'sparkcoach lint PATH...', 'sparkcoach rules', 'sparkcoach rule CODE' "
+                         "or 'sparkcoach tutorial'")
     except UsageError as exc:
         print(f"sparkcoach: error: {exc}", file=sys.stderr)
         return 2
@@ -84,6 +94,19 @@ def run() -> None:
     except BrokenPipeError:
         pass
     os._exit(code)
+
+
+# --- tutorial -----------------------------------------------------------------------
+
+def _tutorial(args) -> int:
+    from . import tutorial
+
+    try:
+        return tutorial.main(args.notebook, args.headless, args.html)
+    except tutorial.TutorialError as exc:
+        raise UsageError(str(exc)) from None
+    except ImportError as exc:
+        raise UsageError(f"the tutorial needs JupyterLab and Spark: pip install 'sparkcoach[spark,lab]' ({exc})") from None
 
 
 # --- rules --------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""``sparkcoach tutorial``: open a tutorial notebook in JupyterLab, or run it headless and print the coaching.
+
+    sparkcoach tutorial [NOTEBOOK] [--headless] [--html PATH]
+
+By default JupyterLab opens on the notebook (the extension shows the findings inline).  With
+``--headless``, or when there is no display to open a browser on, the notebook is executed by a real
+kernel (nbclient) in a scratch folder, and every ``%%sparklint`` report in its outputs is printed as
+text (findings, rewrites, measured timings) and written as one HTML page.  The notebook file itself is
+not changed.  Never imports pyspark (the kernel does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MIME = "application/vnd.sparkcoach.findings+json"
+DEFAULT_NOTEBOOK = Path("notebooks") / "01_first_steps.ipynb"
+CELL_TIMEOUT = 600  # seconds per cell: a measured rewrite may take a while on a busy machine
+
+
+class TutorialError(Exception):
+    """A clear one-line problem (missing notebook, a cell that failed): exit code 2."""
+
+
+def has_display() -> bool:
+    """Whether a browser can be opened here: a desktop session (X11/Wayland), macOS or Windows."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def reports(nb) -> list[tuple[int, dict]]:
+    """(code cell number, 1-based, report) for every findings report in a notebook's outputs."""
+    out: list[tuple[int, dict]] = []
+    number = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        number += 1
+        for output in cell.get("outputs", []):
+            report = (output.get("data") or {}).get(MIME)
+            if isinstance(report, dict):
+                out.append((number, report))
+    return out
+
+
+def text_report(nb, name: str) -> str:
+    """The coaching of an executed notebook, for a terminal."""
+    from .views import text
+
+    found = reports(nb)
+    lines = [f"sparkcoach: {name}: {len(found)} %%sparklint report(s)"]
+    for number, report in found:
+        lines.append("")
+        lines.append(f"--- code cell {number} " + "-" * 40)
+        lines.append(text.render(report).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def html_report(nb, name: str) -> str:
+    """The same as one standalone HTML page (the views' static HTML, one section per report)."""
+    from .views import html
+
+    parts = [f"<h2>code cell {number}</h2>\n{html.render(report)}" for number, report in reports(nb)]
+    title = html.esc(f"sparkcoach: {name}")
+    body = "\n".join(parts) or "<p>No %%sparklint report in this notebook.</p>"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title></head>\n"
+            f"<body style='font-family: sans-serif; max-width: 1100px; margin: 1em auto'>\n<h1>{title}</h1>\n"
+            f"{body}\n</body></html>\n")
+
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT):
+    """Run the notebook top to bottom with the python3 kernel in a scratch folder; the executed copy."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    workdir = Path(tempfile.mkdtemp(prefix="sparkcoach-tutorial-"))
+    env_before = os.environ.get("SPARK_LOCAL_IP")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the kernel inherits it: Spark on loopback
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(workdir)}})
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            what = f"{exc.ename}: {exc.evalue}".strip().rstrip(":") if getattr(exc, "ename", None) else "error"
+            raise TutorialError(f"{path}: a cell failed: {what}") from None
+    finally:
+        if env_before is None:
+            os.environ.pop("SPARK_LOCAL_IP", None)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return nb
+
+
+def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
+    """Execute ``path``, print its coaching, write the HTML copy; the HTML path."""
+    html_path = html_path or Path(path.stem + ".coaching.html")
+    print(f"sparkcoach: running {path} with a real kernel and local Spark (about a minute)...", file=out, flush=True)
+    t0 = time.monotonic()
+    nb = execute(path)
+    print(text_report(nb, path.name), file=out, end="")
+    html_path.write_text(html_report(nb, path.name), encoding="utf-8")
+    print(f"sparkcoach: ran in {time.monotonic() - t0:.0f} s; HTML copy: {html_path}", file=out, flush=True)
+    return html_path
+
+
+def open_lab(path: Path) -> None:
+    """Replace this process with JupyterLab opened on the notebook (Ctrl+C stops it)."""
+    jupyter = Path(sys.executable).with_name("jupyter")
+    if not jupyter.exists():
+        found = shutil.which("jupyter")
+        if found is None:
+            raise TutorialError("JupyterLab is not installed: pip install 'sparkcoach[lab]'")
+        jupyter = Path(found)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.execv(str(jupyter), [str(jupyter), "lab", str(path)])
+
+
+def main(path: str | None, headless: bool, html: str | None, out=sys.stdout) -> int:
+    notebook = Path(path) if path else DEFAULT_NOTEBOOK
+    if not notebook.is_file():
+        raise TutorialError(f"no such notebook: {notebook}")
+    if notebook.suffix != ".ipynb":
+        raise TutorialError(f"not a notebook (.ipynb): {notebook}")
+    if not headless and not has_display():
+        print("sparkcoach: no display to open a browser on: running the notebook headless instead "
+              "(open it in JupyterLab with: jupyter lab " + str(notebook) + ")", file=out, flush=True)
+        headless = True
+    if headless:
+        run_headless(notebook, Path(html) if html else None, out=out)
+        return 0
+    open_lab(notebook)
+    return 0

@@ -1,0 +1,80 @@
+"""``sparkcoach tutorial``: a notebook run headless by a real kernel with local Spark, its coaching
+printed and written as HTML; bad input is one line and exit code 2."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import KERNEL_SPARK_SETUP
+from sparkcoach import cli, tutorial
+
+SPARKCOACH = Path(sys.executable).with_name("sparkcoach")
+LINTED = """%%sparklint
+pairs = sc.parallelize([("x", 1), ("y", 2), ("x", 5)], 2)
+totals = sorted(pairs.groupByKey().mapValues(sum).collect())
+totals"""
+
+
+def _notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_SPARK_SETUP + "\n%load_ext sparkcoach"),
+                                         nbformat.v4.new_code_cell(LINTED)],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.spark
+def test_without_a_display_the_tutorial_runs_headless_and_prints_the_coaching(tmp_path):
+    nb = _notebook(tmp_path / "first.ipynb")
+    before = hashlib.sha256(nb.read_bytes()).hexdigest()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run([str(SPARKCOACH), "tutorial", str(nb)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "no display" in out and "running the notebook headless" in out
+    assert "code cell 2" in out and "SPK201" in out and "reduceByKey" in out, out
+    html = tmp_path / "first.coaching.html"
+    assert html.is_file(), out
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "SPK201" in page and "code cell 2" in page
+    assert hashlib.sha256(nb.read_bytes()).hexdigest() == before  # the notebook itself is not changed
+
+
+def test_reports_are_read_from_the_outputs_in_cell_order():
+    report = {"findings": [{"code": "SPK201"}]}
+    nb = {"cells": [{"cell_type": "markdown", "source": "x"},
+                    {"cell_type": "code", "outputs": [{"output_type": "stream", "text": "hi"}]},
+                    {"cell_type": "code", "outputs": [{"output_type": "display_data",
+                                                       "data": {tutorial.MIME: report, "text/plain": "r"}}]}]}
+    assert tutorial.reports(nb) == [(2, report)]
+    assert tutorial.reports({"cells": []}) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tutorial", "missing.ipynb"], "no such notebook: missing.ipynb"),
+    (["tutorial", "README.md"], "not a notebook (.ipynb): README.md"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"sparkcoach: error: {message}\n"
+
+
+def test_a_failing_cell_is_one_line(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(tutorial.TutorialError, match=r"broken.ipynb: a cell failed: ZeroDivisionError"):
+        tutorial.run_headless(path, tmp_path / "out.html")
