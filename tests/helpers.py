@@ -107,3 +107,19 @@ def spark_conf(spark, keys: dict):
                 spark.conf.unset(k)
             else:
                 spark.conf.set(k, v)
+
+
+def clean_copy(dest: Path) -> None:
+    """The checkout as a fresh clone of it would be, plus new untracked files git does not ignore
+    (no .venv, node_modules or build outputs)."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                          cwd=root, capture_output=True, text=True, check=True)
+    for name in filter(None, proc.stdout.split("\0")):
+        src = root / name
+        if src.is_file():  # a tracked file deleted in the working tree is skipped
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import clean_copy
+
 import sparkcoach
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,16 +46,6 @@ def _run(cmd: list[str], *, cwd: Path = ROOT, env: dict | None = None, timeout: 
     return out
 
 
-def _clean_copy(dest: Path) -> None:
-    """The checkout as a fresh clone of it would be (plus untracked, not ignored, new files)."""
-    files = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]).split("\0")
-    for name in filter(None, files):
-        src = ROOT / name
-        if src.is_file():  # a tracked file deleted in the working tree is skipped
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-
-
 def _build_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     for key in ("HATCH_JUPYTER_BUILDER_SKIP_NPM", "SKIP_JUPYTER_BUILDER"):
@@ -70,7 +62,7 @@ class Dists:
 
     def build(self) -> Dists:
         src, out = self.tmp / "src", self.tmp / "dist"
-        _clean_copy(src)
+        clean_copy(src)
         assert not (src / "sparkcoach" / "labextension").exists(), "the clean copy must not hold a build"
         t0 = time.monotonic()
         # As `pip install .` does: an isolated build environment from build-system.requires.
