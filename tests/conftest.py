@@ -41,3 +41,20 @@ def spark():
 @pytest.fixture(scope="session")
 def sc(spark):
     return spark.sparkContext
+
+
+@pytest.fixture(scope="module")
+def ip(spark):
+    """A real IPython shell with sparkcoach loaded and ``spark``/``sc`` defined (``_load_output``: what
+    ``%load_ext`` printed); unloaded at the end of the module."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    shell.user_ns["spark"] = spark
+    shell.user_ns["sc"] = spark.sparkContext
+    with capture_output() as out:
+        shell.run_cell("%load_ext sparkcoach", store_history=True)
+    shell._load_output = out.stdout
+    yield shell
+    shell.run_cell("%unload_ext sparkcoach")

@@ -123,3 +123,12 @@ def clean_copy(dest: Path) -> None:
         if src.is_file():  # a tracked file deleted in the working tree is skipped
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
+
+
+def run(ip, code: str):
+    """Run a cell as a notebook would; returns (ExecutionResult, captured output)."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as out:
+        result = ip.run_cell(code, store_history=True)
+    return result, out

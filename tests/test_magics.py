@@ -8,30 +8,12 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from helpers import run
 from sparkcoach.views import bundle
 from sparkcoach.views.bundle import MIME
 from servers import connect_server, connect_session  # noqa: F401,E402  (fixtures: a real Spark Connect server)
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def ip(spark):
-    shell = InteractiveShell.instance()
-    shell.user_ns["spark"] = spark
-    shell.user_ns["sc"] = spark.sparkContext
-    with capture_output() as out:
-        shell.run_cell("%load_ext sparkcoach", store_history=True)
-    shell._load_output = out.stdout
-    yield shell
-    shell.run_cell("%unload_ext sparkcoach")
-
-
-def run(ip, code):
-    """Run a cell as a notebook would; returns (ExecutionResult, captured output)."""
-    with capture_output() as out:
-        result = ip.run_cell(code, store_history=True)
-    return result, out
 
 
 def payloads(out):

@@ -8,9 +8,8 @@ import threading
 import time
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
 
+from helpers import run
 from sparkcoach.measure import model
 from sparkcoach.measure.runner import MeasureSettings, measure
 from sparkcoach.views.bundle import MIME
@@ -27,23 +26,6 @@ WORDS = "\n".join([
 
 def _jobs_of_group_running(sc) -> list[int]:
     return list(sc.statusTracker().getActiveJobsIds())
-
-
-@pytest.fixture(scope="module")
-def ip(spark):
-    shell = InteractiveShell.instance()
-    shell.user_ns["spark"] = spark
-    shell.user_ns["sc"] = spark.sparkContext
-    with capture_output():
-        shell.run_cell("%load_ext sparkcoach", store_history=True)
-    yield shell
-    shell.run_cell("%unload_ext sparkcoach")
-
-
-def run(ip, code):
-    with capture_output() as out:
-        result = ip.run_cell(code, store_history=True)
-    return result, out
 
 
 def payload(out) -> dict:
