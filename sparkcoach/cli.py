@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     tut.add_argument("--headless", action="store_true",
                      help="run the notebook with a real kernel and print the findings, rewrites and timings "
                           "(automatic when there is no display)")
+    tut.add_argument("--lab", action="store_true",
+                     help="open JupyterLab even without a display (it prints the URL to open)")
     tut.add_argument("--html", metavar="PATH", help="where to write the HTML copy (default: <notebook>.coaching.html)")
     return p
 
@@ -102,7 +104,7 @@ def _tutorial(args) -> int:
     from . import tutorial
 
     try:
-        return tutorial.main(args.notebook, args.headless, args.html)
+        return tutorial.main(args.notebook, args.headless, args.html, lab=args.lab)
     except tutorial.TutorialError as exc:
         raise UsageError(str(exc)) from None
     except ImportError as exc:

@@ -1,6 +1,7 @@
-"""Generated documentation: the README's rule table (from the rule docstrings) and demo output.
+"""Generated documentation: the README's rule table (from the rule docstrings), the lint demo output and
+the tutorial's coaching (what ``./dev start`` prints, from the committed notebook 1's outputs).
 
-``python -m sparkcoach.docs`` rewrites both blocks in README.md in place.
+``python -m sparkcoach.docs`` rewrites these blocks in README.md in place.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 DEMO_NOTEBOOK = "examples/first_steps.ipynb"
+TUTORIAL_NOTEBOOK = "notebooks/01_first_steps.ipynb"
 
 
 def rule_table() -> str:
@@ -32,6 +34,18 @@ def demo_output(root: Path) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+def tutorial_output(root: Path) -> str:
+    """The coaching ``sparkcoach tutorial --headless`` prints for notebook 1, read from the outputs the
+    committed copy was saved with (a real run by notebooks/build.py; tests/test_notebooks.py keeps it fresh)."""
+    import json
+
+    from .tutorial import text_report
+
+    path = root / TUTORIAL_NOTEBOOK
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return text_report(nb, path.name).rstrip("\n")
+
+
 def with_block(readme: str, name: str, content: str) -> str:
     start_tag, end_tag = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     start, end = readme.index(start_tag) + len(start_tag), readme.index(end_tag)
@@ -45,7 +59,8 @@ def with_table(readme: str) -> str:
 def main() -> int:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
     text = path.read_text(encoding="utf-8")
-    new = with_block(with_table(text), "demo", demo_output(path.resolve().parent))
+    root = path.resolve().parent
+    new = with_block(with_block(with_table(text), "demo", demo_output(root)), "tutorial", tutorial_output(root))
     if new != text:
         path.write_text(new, encoding="utf-8")
         print(f"updated {path}")

@@ -1,9 +1,9 @@
 """``sparkcoach tutorial``: open a tutorial notebook in JupyterLab, or run it headless and print the coaching.
 
-    sparkcoach tutorial [NOTEBOOK] [--headless] [--html PATH]
+    sparkcoach tutorial [NOTEBOOK] [--headless | --lab] [--html PATH]
 
 By default JupyterLab opens on the notebook (the extension shows the findings inline).  With
-``--headless``, or when there is no display to open a browser on, the notebook is executed by a real
+``--headless``, or when there is no display to open a browser on (unless ``--lab``), the notebook is executed by a real
 kernel (nbclient) in a scratch folder, and every ``%%sparklint`` report in its outputs is printed as
 text (findings, rewrites, measured timings) and written as one HTML page.  The notebook file itself is
 not changed.  Never imports pyspark (the kernel does).
@@ -74,27 +74,64 @@ def html_report(nb, name: str) -> str:
             f"{body}\n</body></html>\n")
 
 
-def execute(path: Path, timeout: int = CELL_TIMEOUT):
-    """Run the notebook top to bottom with the python3 kernel in a scratch folder; the executed copy."""
+def _first_line(source: str) -> str:
+    line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def _kernel_trouble(log: Path) -> str:
+    """The last line of the kernel's stderr worth quoting (an exception or error), or ""."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    picked = [ln for ln in lines if "Error" in ln or "Exception" in ln or "error:" in ln]
+    return picked[-1][:200] if picked else ""
+
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
+    """Run the notebook top to bottom with the python3 kernel in a scratch folder; the executed copy.
+
+    The kernel's own stderr (Spark's start-up chatter) goes to a log file, quoted only when a cell
+    fails.  ``progress``, a file, gets one line per code cell as it finishes (its first line, seconds).
+    """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    total = sum(1 for c in nb.cells if c.cell_type == "code")
+    done = {"n": 0, "t": time.monotonic()}
+
+    def started(cell, **_):
+        done["t"] = time.monotonic()
+
+    def finished(cell, **_):
+        done["n"] += 1
+        if progress is not None:
+            print(f"  [{done['n']}/{total}] {_first_line(cell.source)}  ({time.monotonic() - done['t']:.0f} s)",
+                  file=progress, flush=True)
+
     workdir = Path(tempfile.mkdtemp(prefix="sparkcoach-tutorial-"))
+    log = workdir / "kernel.log"
     env_before = os.environ.get("SPARK_LOCAL_IP")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the kernel inherits it: Spark on loopback
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(workdir)}})
-        try:
-            client.execute()
-        except CellExecutionError as exc:
-            what = f"{exc.ename}: {exc.evalue}".strip().rstrip(":") if getattr(exc, "ename", None) else "error"
-            raise TutorialError(f"{path}: a cell failed: {what}") from None
+                                resources={"metadata": {"path": str(workdir)}},
+                                on_cell_execute=started, on_cell_executed=finished)
+        with open(log, "wb") as err:
+            try:
+                client.execute(stderr=err)
+            except CellExecutionError as exc:
+                what = f"{exc.ename}: {exc.evalue}".strip().rstrip(":") if getattr(exc, "ename", None) else "error"
+                raise TutorialError(f"{path}: a cell failed: {what}") from None
+            except DeadKernelError:
+                why = _kernel_trouble(log)
+                raise TutorialError(f"{path}: the kernel died" + (f": {why}" if why else "")) from None
     finally:
         if env_before is None:
             os.environ.pop("SPARK_LOCAL_IP", None)
@@ -105,12 +142,22 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT):
 def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
     """Execute ``path``, print its coaching, write the HTML copy; the HTML path."""
     html_path = html_path or Path(path.stem + ".coaching.html")
-    print(f"sparkcoach: running {path} with a real kernel and local Spark (about a minute)...", file=out, flush=True)
+    print(f"sparkcoach: running {path} with a real kernel and local Spark (about a minute; "
+          f"the first Spark start takes longest)...", file=out, flush=True)
     t0 = time.monotonic()
-    nb = execute(path)
+    nb = execute(path, progress=out)
+    print("", file=out)
     print(text_report(nb, path.name), file=out, end="")
     html_path.write_text(html_report(nb, path.name), encoding="utf-8")
-    print(f"sparkcoach: ran in {time.monotonic() - t0:.0f} s; HTML copy: {html_path}", file=out, flush=True)
+    print("", file=out)
+    print(f"sparkcoach: ran in {time.monotonic() - t0:.0f} s. The same view as a page: {html_path}", file=out)
+    print(f"  Interactive, in JupyterLab (findings inline in the editor, Measure buttons): "
+          f"jupyter lab {path}", file=out)
+    folder = path.parent
+    more = sorted(p.name for p in folder.glob("[0-9][0-9]_*.ipynb") if p.name != path.name)
+    if more:
+        print(f"  More tutorials in {folder}/: " + ", ".join(more), file=out)
+    out.flush()
     return html_path
 
 
@@ -126,15 +173,17 @@ def open_lab(path: Path) -> None:
     os.execv(str(jupyter), [str(jupyter), "lab", str(path)])
 
 
-def main(path: str | None, headless: bool, html: str | None, out=sys.stdout) -> int:
+def main(path: str | None, headless: bool, html: str | None, out=sys.stdout, lab: bool = False) -> int:
     notebook = Path(path) if path else DEFAULT_NOTEBOOK
     if not notebook.is_file():
         raise TutorialError(f"no such notebook: {notebook}")
     if notebook.suffix != ".ipynb":
         raise TutorialError(f"not a notebook (.ipynb): {notebook}")
-    if not headless and not has_display():
-        print("sparkcoach: no display to open a browser on: running the notebook headless instead "
-              "(open it in JupyterLab with: jupyter lab " + str(notebook) + ")", file=out, flush=True)
+    if headless and lab:
+        raise TutorialError("--headless and --lab exclude each other")
+    if not headless and not lab and not has_display():
+        print("sparkcoach: no display to open a browser on, so the notebook runs here and its coaching is printed "
+              "(--lab opens JupyterLab anyway and prints its URL)", file=out, flush=True)
         headless = True
     if headless:
         run_headless(notebook, Path(html) if html else None, out=out)

@@ -51,6 +51,16 @@ def test_readme_demo_output_is_current(monkeypatch):
     assert readme == with_block(readme, "demo", demo_output(ROOT)), "README demo output is stale: run `python -m sparkcoach.docs`"
 
 
+def test_readme_tutorial_output_is_current():
+    from sparkcoach.docs import tutorial_output, with_block
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = tutorial_output(ROOT)
+    assert "SPK201" in block and "Result check: same result" in block, block
+    assert readme == with_block(readme, "tutorial", block), \
+        "README tutorial output is stale: run `python -m sparkcoach.docs`"
+
+
 def test_missing_section_fails_the_check():
     from sparkcoach.rules.base import Rule
 

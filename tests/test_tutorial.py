@@ -40,7 +40,10 @@ def test_without_a_display_the_tutorial_runs_headless_and_prints_the_coaching(tm
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "no display" in out and "running the notebook headless" in out
+    assert "no display" in out and "the notebook runs here" in out
+    assert "[2/2] %%sparklint" in out  # one progress line per code cell
+    assert "IPKernelApp" not in out + proc.stderr and "log4j" not in out + proc.stderr  # kernel chatter kept out
+    assert "jupyter lab " + str(nb) in out  # where to go next
     assert "code cell 2" in out and "SPK201" in out and "reduceByKey" in out, out
     html = tmp_path / "first.coaching.html"
     assert html.is_file(), out
@@ -62,6 +65,7 @@ def test_reports_are_read_from_the_outputs_in_cell_order():
 @pytest.mark.parametrize("args, message", [
     (["tutorial", "missing.ipynb"], "no such notebook: missing.ipynb"),
     (["tutorial", "README.md"], "not a notebook (.ipynb): README.md"),
+    (["tutorial", "--headless", "--lab"], "--headless and --lab exclude each other"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
