@@ -193,6 +193,10 @@ def test_text_shows_the_measurement_and_the_report_sections():
     assert re.search(r"^    spill +0 B +\u2014$", out, re.M)
     assert "Result check: same result" in out and "note: 1 cache released between runs" in out
     assert "    +joined = a.join(broadcast(b), 'k')" in out
+    # under a finding that already shows the same rewrite, the diff is named, not repeated
+    diff = m["rewrite"]["diff"]
+    again = measurement_text(m, frozenset({diff}))
+    assert "rewrite measured: the one shown above" in again and "+joined" not in again
     hostile = measurement(notes=("evil \x1b[2J note",))
     assert "\x1b" not in measurement_text(hostile)
     # In the report: a section only when there are measurements; one line each when compact.

@@ -271,8 +271,10 @@ def _text_table(m: dict) -> list[str]:
             for name, shown in rows]
 
 
-def measurement_text(m: dict) -> str:
-    """One measurement as plain text: heading, verdict, status, bars, figures, result check, notes, diff."""
+def measurement_text(m: dict, shown_diffs: frozenset = frozenset()) -> str:
+    """One measurement as plain text: heading, verdict, status, bars, figures, result check, notes, diff
+    (``shown_diffs``: rewrite diffs the text already shows above; a measured one among them is named, not
+    repeated)."""
     out = [heading(m), headline(m)]
     status = status_line(m)
     if status:
@@ -283,7 +285,9 @@ def measurement_text(m: dict) -> str:
     out.append(result_line(m))
     out.extend(f"note: {n}" for n in m.get("notes") or ())
     rewrite = m.get("rewrite")
-    if rewrite and rewrite.get("diff"):
+    if rewrite and rewrite.get("diff") in shown_diffs:
+        out.append("rewrite measured: the one shown above")
+    elif rewrite and rewrite.get("diff"):
         out.append("rewrite measured:")
         out.extend(INDENT + line for line in str(rewrite["diff"]).rstrip("\n").splitlines())
     return "\n".join(clean(line.rstrip()) for text in out for line in str(text).splitlines() or [""]) + "\n"

@@ -88,10 +88,12 @@ def render(report: dict, compact: bool = False) -> str:
 
         out.append("")
         out.append("Measurements:")
+        shown = frozenset(str(f["rewrite"]["diff"]) for f in findings
+                          if isinstance(f.get("rewrite"), dict) and f["rewrite"].get("diff"))
         for i, m in enumerate(measurements):
             if i:
                 out.append("")
-            out.extend(INDENT + line if line else "" for line in measurement_text(m).rstrip("\n").split("\n"))
+            out.extend(INDENT + line if line else "" for line in measurement_text(m, shown).rstrip("\n").split("\n"))
 
     notes = (report.get("summary") or {}).get("notes") or []
     if notes:
