@@ -132,3 +132,26 @@ def run(ip, code: str):
     with capture_output() as out:
         result = ip.run_cell(code, store_history=True)
     return result, out
+
+
+# --- the README's Binder badge -------------------------------------------------------
+
+_ROOT = Path(__file__).resolve().parent.parent
+BADGE = re.compile(r"\[!\[[^\]]*\]\(https://mybinder\.org/badge_logo\.svg\)\]\((?P<url>[^)\s]+)\)")
+
+
+def binder_link() -> str:
+    """The README badge's link (the one Binder link the README gives)."""
+    readme = (_ROOT / "README.md").read_text(encoding="utf-8")
+    found = BADGE.findall(readme)
+    assert len(found) == 1, f"expected one Binder badge in README.md, found {len(found)}"
+    return found[0]
+
+
+def badge_notebook_path() -> str:
+    """The notebook path the badge opens in JupyterLab (``urlpath=lab/tree/<path>``)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    urlpath = parse_qs(urlsplit(binder_link()).query)["urlpath"]
+    assert len(urlpath) == 1 and urlpath[0].startswith("lab/tree/"), urlpath
+    return urlpath[0].removeprefix("lab/tree/")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import clean_copy
+from helpers import badge_notebook_path, binder_link, clean_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO2DOCKER = Path(sys.executable).parent / "repo2docker"
@@ -115,3 +115,19 @@ def test_start_script_runs_spark_on_loopback(rendered):
     env = {k: v for k, v in os.environ.items() if k != "SPARK_LOCAL_IP"}
     out = subprocess.run([str(start), "env"], env=env, capture_output=True, text=True, check=True).stdout
     assert "SPARK_LOCAL_IP=127.0.0.1" in out.splitlines()
+
+
+def test_binder_badge_opens_notebook_1_in_jupyterlab():
+    from urllib.parse import urlsplit
+
+    link = binder_link()
+    parts = urlsplit(link)
+    assert (parts.scheme, parts.netloc) == ("https", "mybinder.org"), link
+    # /v2/gh/<owner>/<repo>/<branch>: the default branch, where binder/ is
+    assert re.fullmatch(r"/v2/gh/[\w.-]+/[\w.-]+/main", parts.path), link
+    path = badge_notebook_path()
+    assert path == "notebooks/01_first_steps.ipynb", path
+    assert (ROOT / path).is_file()
+    # every other mention of a Binder link in the README is the same link
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"https://mybinder\.org/v2/[^)\s]+", readme)) == {link}

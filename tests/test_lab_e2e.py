@@ -47,3 +47,32 @@ def test_lab_loads_the_extension(lab, page, console):
     assert not [e for e in console.errors if "sparkcoach" in e.lower()], console.dump()
     path = screenshot(page, "smoke")
     assert path.stat().st_size > 10_000
+
+
+def test_tutorial_notebook_shows_its_saved_coaching(lab, page, console):
+    """Notebook 1 as committed, opened at the path the README's Binder badge opens (``lab/tree/<path>``
+    from the repository root): its saved findings view renders with the extension, without running
+    anything: SPK201 with its rewrite, and the measurement's chart and result check."""
+    import shutil
+
+    from conftest import ROOT
+    from helpers import badge_notebook_path
+
+    path = badge_notebook_path()
+    (lab.root / path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / path, lab.root / path)
+    open_notebook(page, lab, path)
+    view = page.locator(".sparkcoach-view").first
+    finding = view.locator(".sparkcoach-view-finding[data-code=SPK201]")
+    finding.wait_for(timeout=60_000)
+    assert "reduceByKey" in finding.inner_text()
+    measurement = view.locator(".sparkcoach-measurement").first
+    measurement.wait_for()
+    assert measurement.locator("svg.sparkcoach-chart rect.sparkcoach-chart-bar").count() == 2
+    assert "same result" in measurement.inner_text().lower()
+    # the static check underlines the groupByKey in the editor too, with nothing run
+    page.locator(".cm-lintRange.jp-sparkcoach-SPK201").first.wait_for(timeout=60_000)
+    view.scroll_into_view_if_needed()
+    path = screenshot(page, "tutorial-findings-view")
+    assert path.stat().st_size > 10_000
+    assert not [e for e in console.errors if "sparkcoach" in e.lower()], console.dump()
