@@ -4,8 +4,10 @@
 
 Each ``notebooks/src/NN_name.py`` is a notebook in the "percent" format: ``# %%`` starts a
 code cell, ``# %% [markdown]`` a Markdown cell (its lines are ``# ``-commented), and a first
-line ``# teaches: SPK201, SPK205`` names the findings the notebook must show (saved in the
-notebook's metadata as ``"sparkcoach": {"teaches": [...]}``, checked by tests/test_notebooks.py).
+line ``# teaches: SPK201, SPK205`` names the findings the notebook must show; optional ``# shows: TEXT``
+lines after it name text some output must contain (for what is not a finding, such as
+``%sparkcoach resources``). Both are saved in the notebook's metadata as
+``"sparkcoach": {"teaches": [...], "shows": [...]}`` and checked by tests/test_notebooks.py.
 The build writes ``notebooks/NN_name.ipynb``, executes it with nbclient (the venv's python3
 kernel, in a temporary directory so nothing it writes lands in the repo, SPARK_LOCAL_IP=127.0.0.1)
 and saves it with its outputs (widget views dropped: a saved notebook has no widget state).
@@ -30,6 +32,7 @@ FINDINGS_MIME = "application/vnd.sparkcoach.findings+json"
 CELL_TIMEOUT = 240
 _MARKER = re.compile(r"^# %%(?:\s+\[(\w+)\])?\s*$")
 _TEACHES = re.compile(r"^# teaches:\s*(.+)$")
+_SHOWS = re.compile(r"^# shows:\s*(.+?)\s*$")
 # Spark's start-up chatter on stderr (JVM and log4j lines), dropped from saved outputs
 _JVM_NOISE = re.compile(r"^(WARNING: Using incubator|Using Spark's default log4j|Setting default log level|"
                         r"To adjust logging level|\d\d/\d\d/\d\d \d\d:\d\d:\d\d WARN )")
@@ -41,6 +44,10 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     teaches: list[str] = []
     if lines and (m := _TEACHES.match(lines[0])):
         teaches = [c.strip() for c in m.group(1).split(",") if c.strip()]
+        lines = lines[1:]
+    shows: list[str] = []
+    while lines and (m := _SHOWS.match(lines[0])):
+        shows.append(m.group(1))
         lines = lines[1:]
     cells: list[tuple[str, list[str]]] = []
     for line in lines:
@@ -64,7 +71,7 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
         "language_info": {"name": "python"},
-        "sparkcoach": {"teaches": teaches},
+        "sparkcoach": {"teaches": teaches, **({"shows": shows} if shows else {})},
     }
     return nb
 
@@ -102,6 +109,18 @@ def finding_codes(nb: nbformat.NotebookNode) -> set[str]:
     return {f["code"] for p in findings_payloads(nb) for f in p.get("findings", [])}
 
 
+def output_text(nb: nbformat.NotebookNode) -> str:
+    """All the text the notebook's outputs show (streams and text/plain), for ``# shows:`` checks."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                parts.append(out["text"])
+            elif "text/plain" in out.get("data", {}):
+                parts.append(out["data"]["text/plain"])
+    return "\n".join(parts)
+
+
 def findings_payloads(nb: nbformat.NotebookNode) -> list[dict]:
     return [out["data"][FINDINGS_MIME] for cell in nb.cells for out in cell.get("outputs", [])
             if FINDINGS_MIME in out.get("data", {})]
@@ -116,9 +135,11 @@ def build(name: str) -> float:
     clean_outputs(nb)
     nbformat.validate(nb)
     missing = set(nb.metadata["sparkcoach"]["teaches"]) - finding_codes(nb)
+    text = output_text(nb)
+    missing |= {f"text {t!r}" for t in nb.metadata["sparkcoach"].get("shows", []) if t not in text}
     out = HERE / f"{name}.ipynb"
     nbformat.write(nb, out)
-    note = f"; MISSING findings {sorted(missing)}" if missing else ""
+    note = f"; MISSING {sorted(missing)}" if missing else ""
     print(f"{out.relative_to(HERE.parent)}: executed in {seconds:.0f} s{note}")
     return seconds
 
