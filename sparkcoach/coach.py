@@ -25,6 +25,11 @@ class CoachSettings:
     ui_timeout: float = 2.0
     history: int = 50  # earlier cells read for names they define
     spark_ui: str = ""  # the Spark UI's address ("http://host:4040"); "" = the session's own, or a guess
+    skew_min_task_s: float = 5.0  # SPK260: the longest task must run longer than this ...
+    skew_ratio: float = 10.0  # ... and this many times the stage's median task
+    tiny_task_count: int = 2000  # SPK262: at least this many tasks ...
+    tiny_task_median_s: float = 0.1  # ... whose median task is shorter than this
+    spill_min_bytes: int = 0  # SPK261: spill (memory + disk) up to this is not reported
 
 
 @dataclass
@@ -89,8 +94,12 @@ def runtime_findings(run: CellRun, settings: CoachSettings, static: list[Finding
     from .engine.plan import PlanSettings, check_run
 
     rules = _selected(settings, ("plan", "lineage", "runtime"))
-    found = check_run(run, rules, settings=PlanSettings(broadcast_threshold=settings.broadcast_threshold),
-                      path="<cell>", cell=cell_index, static=static, marks=marks)
+    plan_settings = PlanSettings(broadcast_threshold=settings.broadcast_threshold,
+                                 skew_min_task_s=settings.skew_min_task_s, skew_ratio=settings.skew_ratio,
+                                 tiny_task_count=settings.tiny_task_count,
+                                 tiny_task_median_s=settings.tiny_task_median_s,
+                                 extra={"spill_min_bytes": settings.spill_min_bytes})
+    found = check_run(run, rules, settings=plan_settings, path="<cell>", cell=cell_index, static=static, marks=marks)
     return found
 
 

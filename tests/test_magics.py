@@ -8,7 +8,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from helpers import run
+from helpers import spark_conf, run
 from sparkcoach.views import bundle
 from sparkcoach.views.bundle import MIME
 from servers import connect_server, connect_session  # noqa: F401,E402  (fixtures: a real Spark Connect server)
@@ -183,6 +183,27 @@ def test_config_traits(ip):
     _, out = run(ip, "%%sparklint --no-run\nx = sc.parallelize([(1, 2)]).groupByKey().mapValues(len)\n")
     run(ip, "%config SparkCoach.ignore = []")
     assert "SPK201" not in codes(out)
+
+
+def test_runtime_thresholds_are_settings(ip, spark):
+    """%config SparkCoach.tiny_task_* reach the runtime rule: 60 short tasks are tiny once the count
+    threshold is lowered to 50, and silent with the default (2,000)."""
+    cell = ("%%sparklint\n"
+            "tiny_rows = spark.range(6000).selectExpr('id % 300 AS k').groupBy('k').count().collect()\n")
+    with spark_conf(spark, {"spark.sql.adaptive.enabled": "false", "spark.sql.shuffle.partitions": "60"}):
+        _, default = run(ip, cell)
+        run(ip, "%config SparkCoach.tiny_task_count = 50")
+        run(ip, "%config SparkCoach.tiny_task_median_s = 30.0")
+        try:
+            _, lowered = run(ip, cell)
+        finally:
+            run(ip, "%config SparkCoach.tiny_task_count = 2000")
+            run(ip, "%config SparkCoach.tiny_task_median_s = 0.1")
+    assert "SPK262" not in codes(default)
+    assert "SPK262" in codes(lowered)
+    # the message quotes the session's own setting as the cell ran (set after start-up), not the builder's
+    message = next(f["message"] for p in payloads(lowered) for f in p["findings"] if f["code"] == "SPK262")
+    assert "(now 60)" in message, message
 
 
 def test_rules_and_resources_commands(ip):

@@ -153,9 +153,11 @@ def session_conf(info: SparkInfo) -> dict:
 
     def read() -> None:
         for k in keys:
-            if k in out or not k.startswith("spark.sql."):
+            if not k.startswith("spark.sql."):
                 continue
-            try:  # SQL settings have defaults the context's conf does not list
+            # SQL settings: the session's current value (a `spark.conf.set` after start-up overrides what the
+            # context was built with), and defaults the context's conf does not list
+            try:
                 v = info.session.conf.get(k, None)  # type: ignore[union-attr]
             except Exception:
                 v = None
