@@ -79,6 +79,7 @@ class ModuleState:
     finishers: list[tuple[Rule, Callable]] = field(default_factory=list)
     seq: int = 0
     spark_aware: bool = False
+    spark_connect: bool = False  # a unit so far built a Spark Connect session (`sc://`, `.remote(`)
 
 
 class Analyzer:
@@ -109,6 +110,9 @@ class Analyzer:
         if not self.state.spark_aware:
             t = unit.source.text
             self.state.spark_aware = "spark" in t or "Spark" in t or "sc." in t
+        if not self.state.spark_connect:
+            t = unit.source.text
+            self.state.spark_connect = "sc://" in t or ".remote(" in t
         self._scope = self.state.scope
         tree._sc_parent = None  # type: ignore[attr-defined]
         self.tree = tree

@@ -220,3 +220,18 @@ def test_spark_connect_sizes_local_lists():
     dim = spark.createDataFrame([("a", 1)], ["k", "v"])
     result = big.join(dim, "k")
     """) == []
+
+
+def test_spark_connect_session_from_an_earlier_cell():
+    """The session is built in one cell and the join written in a later one: still Connect, still silent;
+    the same cells on a classic session are reported."""
+    from sparkcoach.engine.lint import lint_cell
+
+    session = 'from pyspark.sql import SparkSession\nspark = SparkSession.builder.{}.getOrCreate()\n'
+    tables = ('people = spark.range(2_000_000).selectExpr("id", "id % 50 AS state_id")\n'
+              'states = spark.createDataFrame([(i, f"s{i}") for i in range(50)], ["state_id", "name"])\n')
+    join = '%%sparklint\nrows = people.join(states, "state_id").groupBy("name").count().collect()\n'
+    connect = [session.format('remote("sc://127.0.0.1:15002")'), tables]
+    classic = [session.format('master("local[2]")'), tables]
+    assert [f.code for f in lint_cell(join, previous=connect)] == []
+    assert [f.code for f in lint_cell(join, previous=classic)] == ["SPK301"]

@@ -51,7 +51,6 @@ pairs, but its partitioning differs and the small RDD is collected to the driver
 from __future__ import annotations
 
 import ast
-import functools
 import re
 
 from ...engine import values as V
@@ -197,15 +196,11 @@ def _broadcast_callee(node: ast.AST, ctx) -> tuple[str, Edit | None] | None:
 
 # -------------------------------------------------------------------- DataFrame joins
 def _spark_connect(ctx) -> bool:
-    """Code written for Spark Connect, where ``createDataFrame`` of a list is a sized local relation."""
+    """Code written for Spark Connect, where ``createDataFrame`` of a list is a sized local relation: a
+    Connect import, or a Connect session built in this file or an earlier cell of the notebook."""
     if any(q.startswith(("pyspark.sql.connect", "databricks.connect")) for q in ctx.state.imports.values()):
         return True
-    return _connect_text(ctx.source.text)
-
-
-@functools.lru_cache(maxsize=8)
-def _connect_text(text: str) -> bool:
-    return "sc://" in text or ".remote(" in text
+    return ctx.state.spark_connect
 
 
 def _dataframe_join(node: ast.Call, ctx) -> None:
