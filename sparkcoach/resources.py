@@ -317,7 +317,7 @@ def compare_with(result: ExecutorPlan, conf: dict) -> list[str]:
         line("spark.executor.memoryOverhead", format_memory(ovh), result.memory_overhead_text,
              ovh == result.memory_overhead)
     low, high = result.parallelism_range
-    for key, default in (("spark.default.parallelism", "total executor cores"),
+    for key, default in (("spark.default.parallelism", "total executor cores; in local mode, the local cores"),
                          ("spark.sql.shuffle.partitions", "200")):
         p = _conf_int(conf, key)
         suggested = str(result.default_parallelism)

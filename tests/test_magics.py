@@ -211,6 +211,8 @@ def test_rules_and_resources_commands(ip):
     assert "SPK201" in out.stdout and "SPK350" in out.stdout
     _, out = run(ip, "%sparkcoach resources --node-cores 16 --node-memory 64g --nodes 6")
     assert "--num-executors" in out.stdout and "--executor-cores" in out.stdout
+    # the test session is local: the comparison says executor settings do nothing there
+    assert "spark.master is local[2]: executor settings have no effect in local mode" in out.stdout, out.stdout
     result, _ = run(ip, "%sparkcoach resources --node-cores x")
     assert not result.success
 

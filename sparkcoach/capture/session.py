@@ -140,7 +140,8 @@ def session_conf(info: SparkInfo) -> dict:
     keys = ("spark.sql.adaptive.enabled", "spark.sql.adaptive.autoBroadcastJoinThreshold",
             "spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.skewJoin.enabled", "spark.driver.memory",
             "spark.sql.shuffle.partitions", "spark.executor.memory", "spark.executor.cores",
-            "spark.executor.instances", "spark.executor.memoryOverhead", "spark.default.parallelism")
+            "spark.executor.instances", "spark.executor.memoryOverhead", "spark.default.parallelism", "spark.master",
+            "spark.dynamicAllocation.enabled", "spark.dynamicAllocation.maxExecutors")
     out: dict = {}
     if not info.live:
         return out
