@@ -79,6 +79,9 @@ def read_source(path: Path) -> nbformat.NotebookNode:
 def execute(nb: nbformat.NotebookNode, workdir: str | os.PathLike | None = None) -> float:
     """Run ``nb`` top to bottom in a fresh kernel (in place); returns the seconds it took."""
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the kernel inherits it
+    # Python workers run this interpreter (pyarrow, which Spark 4's Arrow-backed Python UDFs need),
+    # not whatever `python3` is first on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     with tempfile.TemporaryDirectory(prefix="sparkcoach-nb-") as tmp:
         start = time.perf_counter()
         NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,

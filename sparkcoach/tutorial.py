@@ -89,6 +89,17 @@ def _kernel_trouble(log: Path) -> str:
     return picked[-1][:200] if picked else ""
 
 
+def _kernel_python() -> str:
+    """The interpreter the python3 kernel runs (this one, unless the kernelspec names another)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = KernelSpecManager().get_kernel_spec("python3").argv
+        return argv[0] if argv and os.path.isabs(argv[0]) else sys.executable
+    except Exception:
+        return sys.executable
+
+
 def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
     """Run the notebook top to bottom with the python3 kernel in a scratch folder; the executed copy.
 
@@ -117,8 +128,10 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
 
     workdir = Path(tempfile.mkdtemp(prefix="sparkcoach-tutorial-"))
     log = workdir / "kernel.log"
-    env_before = os.environ.get("SPARK_LOCAL_IP")
+    env_before = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the kernel inherits it: Spark on loopback
+    # Python workers run the kernel's interpreter (with pyarrow for Python UDFs), not the first `python3` on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", _kernel_python())
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(workdir)}},
@@ -133,8 +146,9 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
                 why = _kernel_trouble(log)
                 raise TutorialError(f"{path}: the kernel died" + (f": {why}" if why else "")) from None
     finally:
-        if env_before is None:
-            os.environ.pop("SPARK_LOCAL_IP", None)
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
         shutil.rmtree(workdir, ignore_errors=True)
     return nb
 

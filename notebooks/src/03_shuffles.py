@@ -82,7 +82,8 @@ ones = sc.parallelize(range(100_000), 4).map(lambda i: (i % 100, 1))
 counts = ones.repartition(8).reduceByKey(lambda a, b: a + b)
 single = events.coalesce(1).withColumn("day", F.col("ts") % 7)
 single.write.format("noop").mode("overwrite").save()
-#
+
+# %% [markdown]
 # ## `map` drops the partitioner, `mapValues` keeps it
 #
 # After `partitionBy`, every key sits in a known partition. `map` may change keys, so Spark forgets the
@@ -102,3 +103,6 @@ matched
 # %% [markdown]
 # Compare the *stages* and *shuffle* figures of the two variants in the measurement: they show the
 # shuffle the rewrite does not run.
+
+# %% [markdown]
+# Next: [04_closures](04_closures.ipynb), what a function shipped to the executors carries with it.
