@@ -58,7 +58,7 @@ def test_engine_never_raises_on_mangled_code(parts, data):
     lint_source(src, "fuzz.py")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_engine_never_raises_on_generated_python(src):
     """Syntactically valid programs from the Python grammar (hypothesmith)."""
@@ -67,7 +67,7 @@ def test_engine_never_raises_on_generated_python(src):
     lint_cells([src], "fuzz.ipynb")
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_engine_never_raises_on_generated_syntax_trees(src):
     """Programs built from random syntax trees (hypothesmith/libcst), covering every node type."""

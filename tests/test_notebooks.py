@@ -1,7 +1,7 @@
 """The tutorial notebooks: each runs top to bottom in a real kernel and shows the findings it teaches.
 
 Every committed ``notebooks/NN_name.ipynb`` is executed afresh (outputs cleared) with nbclient,
-as ``notebooks/build.py`` does.  Then: no cell errored; every code in the notebook's
+as ``notebooks/build.py`` does, two notebooks at a time (each in its own kernel and temporary folder).  Then: no cell errored; every code in the notebook's
 ``metadata.sparkcoach.teaches`` is a finding in some findings bundle; some measurement found the
 rewrite returns the same result (in a notebook that measures); every ``# shows:`` text is in some
 output; and the committed copy shows the same finding codes as the fresh
@@ -10,9 +10,9 @@ run (a stale committed notebook fails here: regenerate with ``.venv/bin/python n
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -52,19 +52,42 @@ def _measurements(nb) -> list[dict]:
     return [m for p in build.findings_payloads(nb) for m in p.get("measurements", [])]
 
 
+RUNS_AT_ONCE = 2  # notebooks executed side by side: much of each one's time is kernel and JVM start-up
+
+
+@pytest.fixture(scope="module")
+def executed(request, tmp_path_factory) -> dict:
+    """The notebooks the session selected, each executed afresh (outputs cleared), two at a time:
+    {path: (executed notebook, seconds, the exception a cell raised or None)}."""
+    wanted = [item.callspec.params["path"] for item in request.session.items
+              if getattr(item, "originalname", "") == "test_notebook_runs_and_shows_what_it_teaches"]
+
+    def run(path: Path):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        start = time.perf_counter()
+        try:  # allow_errors=False: a cell that raises ends the run, naming the cell
+            build.execute(nb, tmp_path_factory.mktemp(path.stem))
+        except Exception as exc:  # reported by that notebook's own test
+            return nb, time.perf_counter() - start, exc
+        return nb, time.perf_counter() - start, None
+
+    order = sorted(set(wanted), reverse=True)  # the last ones (a cluster, Spark Connect) run longest: start them first
+    with ThreadPoolExecutor(RUNS_AT_ONCE) as pool:
+        return dict(zip(order, pool.map(run, order)))
+
+
 @pytest.mark.spark
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_shows_what_it_teaches(path, tmp_path, capsys):
+def test_notebook_runs_and_shows_what_it_teaches(path, executed, capsys):
     committed = nbformat.read(path, as_version=4)
-    nb = copy.deepcopy(committed)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    start = time.perf_counter()
-    build.execute(nb, tmp_path)  # allow_errors=False: a cell that raises fails here, naming the cell
-    seconds = time.perf_counter() - start
+    nb, seconds, failure = executed[path]
     with capsys.disabled():
-        print(f"\n{path.name}: executed in {seconds:.0f} s")
+        print(f"\n{path.name}: executed in {seconds:.0f} s (next to another notebook)")
+    if failure is not None:
+        raise failure
 
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert not errors, errors
