@@ -153,6 +153,18 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
     return nb
 
 
+def _jupyter_command() -> str:
+    """How to call this environment's ``jupyter`` from here (``.venv/bin/jupyter`` when it is not on PATH)."""
+    mine = Path(sys.executable).with_name("jupyter")
+    found = shutil.which("jupyter")
+    if not mine.exists() or (found and Path(found).resolve() == mine.resolve()):
+        return "jupyter"
+    try:
+        return str(mine.relative_to(Path.cwd()))
+    except ValueError:
+        return str(mine)
+
+
 def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
     """Execute ``path``, print its coaching, write the HTML copy; the HTML path."""
     html_path = html_path or Path(path.stem + ".coaching.html")
@@ -166,7 +178,7 @@ def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
     print("", file=out)
     print(f"sparkcoach: ran in {time.monotonic() - t0:.0f} s. The same view as a page: {html_path}", file=out)
     print(f"  Interactive, in JupyterLab (findings inline in the editor, Measure buttons): "
-          f"jupyter lab {path}", file=out)
+          f"{_jupyter_command()} lab {path}", file=out)
     folder = path.parent
     more = sorted(p.name for p in folder.glob("[0-9][0-9]_*.ipynb") if p.name != path.name)
     if more:

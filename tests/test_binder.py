@@ -131,3 +131,12 @@ def test_binder_badge_opens_notebook_1_in_jupyterlab():
     # every other mention of a Binder link in the README is the same link
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert set(re.findall(r"https://mybinder\.org/v2/[^)\s]+", readme)) == {link}
+
+
+def test_the_package_metadata_names_the_same_repository_and_binder_link():
+    import tomllib
+
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    owner_repo = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+)", urls["Repository"]).group(1)
+    assert binder_link() == urls["Tutorial"]
+    assert f"/v2/gh/{owner_repo}/main?" in binder_link()
