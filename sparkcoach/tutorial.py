@@ -187,7 +187,39 @@ def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
     return html_path
 
 
-def open_lab(path: Path) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def lab_launch(path: Path, display: bool | None = None) -> tuple[list[str], str | None]:
+    """``jupyter lab`` arguments for the tutorial, and the URL to print when no browser can be opened.
+
+    With a display, JupyterLab opens the browser on the notebook itself.  Without one it opens none: it is
+    given a free port on 127.0.0.1 and a token of ours, so that the URL printed leads to the notebook itself
+    (JupyterLab's own banner names only ``/lab``).  Root (a container's usual user) gets ``--allow-root``,
+    which JupyterLab refuses to start without."""
+    path = path.resolve()
+    cwd = Path.cwd().resolve()
+    root = cwd if path.is_relative_to(cwd) else path.parent
+    argv = ["lab", str(path), f"--ServerApp.root_dir={root}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    if has_display() if display is None else display:
+        return argv, None
+    import secrets
+    from urllib.parse import quote
+
+    port, token = _free_port(), secrets.token_hex(24)
+    argv += ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             f"--IdentityProvider.token={token}"]
+    return argv, f"http://127.0.0.1:{port}/lab/tree/{quote(path.relative_to(root).as_posix())}?token={token}"
+
+
+def open_lab(path: Path, out=sys.stdout) -> None:
     """Replace this process with JupyterLab opened on the notebook (Ctrl+C stops it)."""
     jupyter = Path(sys.executable).with_name("jupyter")
     if not jupyter.exists():
@@ -196,7 +228,16 @@ def open_lab(path: Path) -> None:
             raise TutorialError("JupyterLab is not installed: pip install 'sparkcoach[lab]'")
         jupyter = Path(found)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.execv(str(jupyter), [str(jupyter), "lab", str(path)])
+    os.environ.setdefault("PYSPARK_PYTHON", _kernel_python())
+    argv, url = lab_launch(path)
+    if url:
+        from urllib.parse import urlsplit
+
+        port = urlsplit(url).port
+        print(f"sparkcoach: JupyterLab is starting; open {url}\n"
+              f"  (from another machine, forward the port first: ssh -L {port}:127.0.0.1:{port} this-host)",
+              file=out, flush=True)
+    os.execv(str(jupyter), [str(jupyter), *argv])
 
 
 def main(path: str | None, headless: bool, html: str | None, out=sys.stdout, lab: bool = False) -> int:
@@ -214,5 +255,5 @@ def main(path: str | None, headless: bool, html: str | None, out=sys.stdout, lab
     if headless:
         run_headless(notebook, Path(html) if html else None, out=out)
         return 0
-    open_lab(notebook)
+    open_lab(notebook, out=out)
     return 0

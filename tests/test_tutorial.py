@@ -82,3 +82,46 @@ def test_a_failing_cell_is_one_line(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(tutorial.TutorialError, match=r"broken.ipynb: a cell failed: ZeroDivisionError"):
         tutorial.run_headless(path, tmp_path / "out.html")
+
+
+@pytest.mark.e2e
+def test_lab_flag_starts_jupyterlab_on_the_notebook_without_a_display(tmp_path):
+    """`sparkcoach tutorial --lab` without a display: a real JupyterLab starts (as root too), opens no browser,
+    and serves the notebook; it prints the URL to open."""
+    import json
+    import re
+    import signal
+    import time
+    import urllib.request
+
+    nb = _notebook(tmp_path / "first.ipynb")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for name in ("config", "data", "runtime"):  # no user configuration
+        env[f"JUPYTER_{name.upper()}_DIR"] = str(tmp_path / name)
+    log = tmp_path / "lab.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(SPARKCOACH), "tutorial", str(nb), "--lab"], cwd=tmp_path, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        url = None
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            m = re.search(r"open (http://127\.0\.0\.1:\d+/lab/tree/first\.ipynb\?token=\w+)", log.read_text())
+            url = m.group(1) if m else None
+            time.sleep(0.5)
+        assert url, log.read_text()[-2000:]
+        api = url.replace("/lab/tree/first.ipynb", "/api/contents/first.ipynb")
+        while True:  # the URL is printed before JupyterLab listens
+            try:
+                with urllib.request.urlopen(api, timeout=30) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.5)
+        assert body["type"] == "notebook" and body["name"] == "first.ipynb"
+        with urllib.request.urlopen(url, timeout=30) as r:  # the page itself, with our token
+            assert r.status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
