@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from . import registry
 from .capture.model import CapturedLineage, CapturedPlan, CellRun, job_totals
 from .engine.lint import Settings, lint_cell
+from .engine.plan import PlanSettings
 from .findings import Finding
 
 
@@ -25,11 +26,7 @@ class CoachSettings:
     ui_timeout: float = 2.0
     history: int = 50  # earlier cells read for names they define
     spark_ui: str = ""  # the Spark UI's address ("http://host:4040"); "" = the session's own, or a guess
-    skew_min_task_s: float = 5.0  # SPK260: the longest task must run longer than this ...
-    skew_ratio: float = 10.0  # ... and this many times the stage's median task
-    tiny_task_count: int = 2000  # SPK262: at least this many tasks ...
-    tiny_task_median_s: float = 0.1  # ... whose median task is shorter than this
-    spill_min_bytes: int = 0  # SPK261: spill (memory + disk) up to this is not reported
+    runtime: PlanSettings = field(default_factory=PlanSettings)  # the runtime rules' thresholds
 
 
 @dataclass
@@ -91,14 +88,10 @@ def _cell_lines(lin: CapturedLineage, filename: str | None, line_offset: int) ->
 def runtime_findings(run: CellRun, settings: CoachSettings, static: list[Finding], cell_index: int | None,
                      marks=None):
     """The plan, lineage and runtime rules' findings (``marks``: an ``engine.plan.Marks`` to fill)."""
-    from .engine.plan import PlanSettings, check_run
+    from .engine.plan import check_run
 
     rules = _selected(settings, ("plan", "lineage", "runtime"))
-    plan_settings = PlanSettings(broadcast_threshold=settings.broadcast_threshold,
-                                 skew_min_task_s=settings.skew_min_task_s, skew_ratio=settings.skew_ratio,
-                                 tiny_task_count=settings.tiny_task_count,
-                                 tiny_task_median_s=settings.tiny_task_median_s,
-                                 extra={"spill_min_bytes": settings.spill_min_bytes})
+    plan_settings = replace(settings.runtime, broadcast_threshold=settings.broadcast_threshold)
     found = check_run(run, rules, settings=plan_settings, path="<cell>", cell=cell_index, static=static, marks=marks)
     return found
 

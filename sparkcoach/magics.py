@@ -17,6 +17,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from traitlets import Bool, Float, Int, List, Unicode, observe
 
 from . import coach
+from .engine.plan import PlanSettings
 
 
 def _warn(what: str, exc: BaseException | None = None) -> None:
@@ -40,13 +41,15 @@ class SparkCoach(Magics):
                        "and SQL queries. Needed under Spark Connect unless the server runs on this machine; "
                        "empty: the session's own UI.").tag(config=True)
     history = Int(50, help="Earlier cells read for the names they define.").tag(config=True)
-    # The runtime rules' thresholds: the defaults are for production sizes (a tutorial may lower them).
-    skew_min_task_s = Float(5.0, help="SPK260: a stage is skewed when its longest task runs longer than this "
-                            "(seconds) ...").tag(config=True)
-    skew_ratio = Float(10.0, help="SPK260: ... and this many times its median task.").tag(config=True)
-    tiny_task_count = Int(2000, help="SPK262: a stage of at least this many tasks ...").tag(config=True)
-    tiny_task_median_s = Float(0.1, help="SPK262: ... whose median task is shorter than this (seconds) has "
-                               "tiny tasks.").tag(config=True)
+    # The runtime rules' thresholds (defaults: PlanSettings', for production sizes; a tutorial may lower them).
+    skew_min_task_s = Float(PlanSettings.skew_min_task_s, help="SPK260: a stage is skewed when its longest task "
+                            "runs longer than this (seconds) ...").tag(config=True)
+    skew_ratio = Float(PlanSettings.skew_ratio, help="SPK260: ... and this many times its median task.").tag(
+        config=True)
+    tiny_task_count = Int(PlanSettings.tiny_task_count, help="SPK262: a stage of at least this many tasks ...").tag(
+        config=True)
+    tiny_task_median_s = Float(PlanSettings.tiny_task_median_s, help="SPK262: ... whose median task is shorter "
+                               "than this (seconds) has tiny tasks.").tag(config=True)
     spill_min_bytes = Int(0, help="SPK261: spill (memory and disk, bytes) up to this is not reported.").tag(
         config=True)
 
@@ -74,9 +77,11 @@ class SparkCoach(Magics):
                 raise UsageError(f"unknown rule code or prefix {c!r}")
         return coach.CoachSettings(select=sel, ignore=ign, broadcast_threshold=self.broadcast_threshold,
                                    ui_timeout=self.ui_timeout, history=self.history, spark_ui=self.spark_ui.strip(),
-                                   skew_min_task_s=self.skew_min_task_s, skew_ratio=self.skew_ratio,
-                                   tiny_task_count=self.tiny_task_count, tiny_task_median_s=self.tiny_task_median_s,
-                                   spill_min_bytes=self.spill_min_bytes)
+                                   runtime=PlanSettings(skew_min_task_s=self.skew_min_task_s,
+                                                        skew_ratio=self.skew_ratio,
+                                                        tiny_task_count=self.tiny_task_count,
+                                                        tiny_task_median_s=self.tiny_task_median_s,
+                                                        extra={"spill_min_bytes": self.spill_min_bytes}))
 
     def _previous_cells(self) -> list[str]:
         try:

@@ -107,11 +107,10 @@ class Analyzer:
     # ------------------------------------------------------------------ entry points
     def run(self, tree: ast.AST, unit: Unit) -> None:
         self.unit = unit
+        t = unit.source.text
         if not self.state.spark_aware:
-            t = unit.source.text
             self.state.spark_aware = "spark" in t or "Spark" in t or "sc." in t
         if not self.state.spark_connect:
-            t = unit.source.text
             self.state.spark_connect = "sc://" in t or ".remote(" in t
         self._scope = self.state.scope
         tree._sc_parent = None  # type: ignore[attr-defined]
