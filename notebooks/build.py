@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from sparkcoach.tutorial import reports, run_notebook
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-FINDINGS_MIME = "application/vnd.sparkcoach.findings+json"
 CELL_TIMEOUT = 240
 _MARKER = re.compile(r"^# %%(?:\s+\[(\w+)\])?\s*$")
 _TEACHES = re.compile(r"^# teaches:\s*(.+)$")
@@ -77,15 +77,11 @@ def read_source(path: Path) -> nbformat.NotebookNode:
 
 
 def execute(nb: nbformat.NotebookNode, workdir: str | os.PathLike | None = None) -> float:
-    """Run ``nb`` top to bottom in a fresh kernel (in place); returns the seconds it took."""
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the kernel inherits it
-    # Python workers run this interpreter (pyarrow, which Spark 4's Arrow-backed Python UDFs need),
-    # not whatever `python3` is first on PATH
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    """Run ``nb`` top to bottom in a fresh kernel (in place), as ``sparkcoach tutorial`` does (Spark on
+    loopback, Python workers on the kernel's interpreter); returns the seconds it took."""
     with tempfile.TemporaryDirectory(prefix="sparkcoach-nb-") as tmp:
         start = time.perf_counter()
-        NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=False,
-                       resources={"metadata": {"path": str(workdir or tmp)}}).execute()
+        run_notebook(nb, workdir or tmp, timeout=CELL_TIMEOUT)
         return time.perf_counter() - start
 
 
@@ -125,8 +121,7 @@ def output_text(nb: nbformat.NotebookNode) -> str:
 
 
 def findings_payloads(nb: nbformat.NotebookNode) -> list[dict]:
-    return [out["data"][FINDINGS_MIME] for cell in nb.cells for out in cell.get("outputs", [])
-            if FINDINGS_MIME in out.get("data", {})]
+    return [report for _, report in reports(nb)]
 
 
 def build(name: str) -> float:

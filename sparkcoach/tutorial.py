@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-MIME = "application/vnd.sparkcoach.findings+json"
+from .views import MIME
+
 DEFAULT_NOTEBOOK = Path("notebooks") / "01_first_steps.ipynb"
 CELL_TIMEOUT = 600  # seconds per cell: a measured rewrite may take a while on a busy machine
 
@@ -100,20 +101,26 @@ def _kernel_python() -> str:
         return sys.executable
 
 
-def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
-    """Run the notebook top to bottom with the python3 kernel in a scratch folder; the executed copy.
-
-    The kernel's own stderr (Spark's start-up chatter) goes to a log file, quoted only when a cell
-    fails.  ``progress``, a file, gets one line per code cell as it finishes (its first line, seconds).
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
-
-    nb = nbformat.read(path, as_version=4)
+def clear_outputs(nb) -> None:
+    """Empty every code cell's outputs and execution count (in place), as before a fresh run."""
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+
+
+def _spark_env() -> dict[str, str]:
+    """What a tutorial kernel (or JupyterLab's kernels) needs set: Spark on loopback, and Python workers on
+    the kernel's interpreter (with pyarrow for Python UDFs), not the first ``python3`` on PATH."""
+    return {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": _kernel_python()}
+
+
+def run_notebook(nb, workdir: str | os.PathLike, timeout: int = CELL_TIMEOUT, progress=None, stderr=None):
+    """Execute ``nb`` in place, top to bottom, with the python3 kernel in ``workdir`` (nbclient), with
+    :func:`_spark_env` set for the kernel (unless already set) and put back afterwards.  ``progress``, a
+    file, gets one line per code cell as it finishes (its first line, seconds); ``stderr``, a file, takes
+    the kernel's own stderr.  nbclient's errors (a cell that raised, a dead kernel) propagate."""
+    from nbclient import NotebookClient
+
     total = sum(1 for c in nb.cells if c.cell_type == "code")
     done = {"n": 0, "t": time.monotonic()}
 
@@ -126,19 +133,38 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
             print(f"  [{done['n']}/{total}] {_first_line(cell.source)}  ({time.monotonic() - done['t']:.0f} s)",
                   file=progress, flush=True)
 
-    workdir = Path(tempfile.mkdtemp(prefix="sparkcoach-tutorial-"))
-    log = workdir / "kernel.log"
-    env_before = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON")}
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the kernel inherits it: Spark on loopback
-    # Python workers run the kernel's interpreter (with pyarrow for Python UDFs), not the first `python3` on PATH
-    os.environ.setdefault("PYSPARK_PYTHON", _kernel_python())
+    env = _spark_env()
+    before = {k: os.environ.get(k) for k in env}
+    for k, v in env.items():
+        os.environ.setdefault(k, v)  # the kernel inherits them
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(workdir)}},
                                 on_cell_execute=started, on_cell_executed=finished)
+        client.execute(**({"stderr": stderr} if stderr is not None else {}))
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+    return nb
+
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
+    """Run the notebook at ``path`` afresh in a scratch folder; the executed copy (the file is not changed).
+
+    The kernel's own stderr (Spark's start-up chatter) goes to a log file, quoted only when the kernel
+    dies; a failing cell or a dead kernel is a one-line :class:`TutorialError`."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    clear_outputs(nb)
+    workdir = Path(tempfile.mkdtemp(prefix="sparkcoach-tutorial-"))
+    log = workdir / "kernel.log"
+    try:
         with open(log, "wb") as err:
             try:
-                client.execute(stderr=err)
+                run_notebook(nb, workdir, timeout=timeout, progress=progress, stderr=err)
             except CellExecutionError as exc:
                 what = f"{exc.ename}: {exc.evalue}".strip().rstrip(":") if getattr(exc, "ename", None) else "error"
                 raise TutorialError(f"{path}: a cell failed: {what}") from None
@@ -146,23 +172,28 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT, progress=None):
                 why = _kernel_trouble(log)
                 raise TutorialError(f"{path}: the kernel died" + (f": {why}" if why else "")) from None
     finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
         shutil.rmtree(workdir, ignore_errors=True)
     return nb
 
 
-def _jupyter_command() -> str:
-    """How to call this environment's ``jupyter`` from here (``.venv/bin/jupyter`` when it is not on PATH)."""
+def _jupyter() -> Path | None:
+    """This environment's ``jupyter`` (beside this Python), else the one on PATH."""
     mine = Path(sys.executable).with_name("jupyter")
+    if mine.exists():
+        return mine
     found = shutil.which("jupyter")
-    if not mine.exists() or (found and Path(found).resolve() == mine.resolve()):
+    return Path(found) if found else None
+
+
+def _jupyter_command() -> str:
+    """How to call that ``jupyter`` from here (``.venv/bin/jupyter`` when it is not the one on PATH)."""
+    jupyter, found = _jupyter(), shutil.which("jupyter")
+    if jupyter is None or (found and Path(found).resolve() == jupyter.resolve()):
         return "jupyter"
     try:
-        return str(mine.relative_to(Path.cwd()))
+        return str(jupyter.relative_to(Path.cwd()))
     except ValueError:
-        return str(mine)
+        return str(jupyter)
 
 
 def run_headless(path: Path, html_path: Path | None, out=sys.stdout) -> Path:
@@ -221,14 +252,11 @@ def lab_launch(path: Path, display: bool | None = None) -> tuple[list[str], str 
 
 def open_lab(path: Path, out=sys.stdout) -> None:
     """Replace this process with JupyterLab opened on the notebook (Ctrl+C stops it)."""
-    jupyter = Path(sys.executable).with_name("jupyter")
-    if not jupyter.exists():
-        found = shutil.which("jupyter")
-        if found is None:
-            raise TutorialError("JupyterLab is not installed: pip install 'sparkcoach[lab]'")
-        jupyter = Path(found)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", _kernel_python())
+    jupyter = _jupyter()
+    if jupyter is None:
+        raise TutorialError("JupyterLab is not installed: pip install 'sparkcoach[lab]'")
+    for k, v in _spark_env().items():
+        os.environ.setdefault(k, v)  # JupyterLab's kernels inherit them
     argv, url = lab_launch(path)
     if url:
         from urllib.parse import urlsplit

@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from sparkcoach.tutorial import clear_outputs
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -64,9 +66,7 @@ def executed(request, tmp_path_factory) -> dict:
 
     def run(path: Path):
         nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
+        clear_outputs(nb)
         start = time.perf_counter()
         try:  # allow_errors=False: a cell that raises ends the run, naming the cell
             build.execute(nb, tmp_path_factory.mktemp(path.stem))
